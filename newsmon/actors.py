@@ -1,0 +1,265 @@
+"""Turn a parsed document into mentions resolved to watchlist actors at a date."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from spacy.tokens import Doc, Span, Token
+
+from newsmon.models import Mention
+from newsmon.vocab import LEVEL_BY_WORD, OFFICE_SYNONYMS, ROLE_WORDS, canonical_office
+from newsmon.watchlist import LEVEL_RANK, Person, Watchlist, _fold
+
+_ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
+_OFFICE_WORDS = frozenset(
+    word for variants in OFFICE_SYNONYMS.values() for v in variants for word in v.split()
+)
+_PLURAL_OFFICE = re.compile(r"\b(\w+) and (\w+) ministers\b", re.IGNORECASE)
+
+
+def pick_person(candidates: list[Person], when: date | None) -> Person | None:
+    """Return the candidate holding the highest role at the date, else the most recent holder."""
+    if not candidates:
+        return None
+    holding = [(p, p.role_at(when)) for p in candidates]
+    active = [(p, r) for p, r in holding if r is not None]
+    if active:
+        return min(active, key=lambda pr: LEVEL_RANK[pr[1].level])[0]
+    if when is None:
+        return candidates[0]
+
+    def last_end(person: Person) -> date:
+        ends = [r.end for r in person.roles if r.end and r.end <= when]
+        return max(ends, default=date.min)
+
+    return max(candidates, key=last_end)
+
+
+def _person_mention(
+    ent: Span, person: Person, side: str, when: date | None, sentence: int, inferred: bool = False
+) -> Mention:
+    """Return a mention of a watchlist person with the role held at the date."""
+    role = person.role_at(when)
+    return Mention(
+        sentence, ent.start_char, ent.end_char, ent.text, "PERSON", person.id, person.name,
+        side, "person", role.office if role else None, role.level if role else None, inferred,
+    )
+
+
+def _side_of_token(token: Token) -> str | None:
+    """Return the side a ruler-tagged token belongs to (country, demonym, capital...)."""
+    if token.ent_id_ and "|" in token.ent_id_:
+        kind, side, _ = token.ent_id_.split("|", 2)
+        if kind in ("country", "demonym", "capital", "institution"):
+            return side
+    return None
+
+
+def _title_before(ent: Span, max_tokens: int = 7) -> tuple[str | None, list[Token]]:
+    """Return the side named in the title phrase just before a name, and the phrase tokens."""
+    tokens: list[Token] = []
+    index = ent.start - 1
+    sent_start = ent.sent.start
+    while index >= sent_start and len(tokens) < max_tokens:
+        token = ent.doc[index]
+        if token.is_punct and token.text not in ("'s", "'", "’s", "-"):
+            break
+        if token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of", "for"):
+            break
+        tokens.insert(0, token)
+        index -= 1
+    side = next((s for t in tokens if (s := _side_of_token(t))), None)
+    return side, tokens
+
+
+def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token]]:
+    """Return the side named in an appositive after a name (", Syria's defence minister,")."""
+    doc = ent.doc
+    if ent.end >= len(doc) or doc[ent.end].text != ",":
+        return None, []
+    tokens: list[Token] = []
+    index = ent.end + 1
+    while index < ent.sent.end and len(tokens) < max_tokens:
+        token = doc[index]
+        if token.is_punct and token.text not in ("'s", "-"):
+            break
+        if token.pos_ in ("VERB", "AUX"):
+            break
+        tokens.append(token)
+        index += 1
+    side = next((s for t in tokens if (s := _side_of_token(t))), None)
+    return side, tokens
+
+
+def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
+    """Return (office phrase, level) if the tokens hold an office title, else (None, None)."""
+    words = [t.lower_ for t in tokens]
+    if not any(w in ROLE_WORDS for w in words):
+        return None, None
+    phrase = " ".join(t.text for t in tokens if _side_of_token(t) is None and not t.is_punct)
+    phrase = re.sub(r"^(the|his|her|its|their)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    level = next((LEVEL_BY_WORD[w] for w in words if w in LEVEL_BY_WORD), "official")
+    if "deputy" in words:
+        level = "deputy_minister"
+    return canonical_office(phrase) if phrase else None, level
+
+
+def _slug(text: str) -> str:
+    """Return a kebab-case id fragment for a name."""
+    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
+
+
+class _Resolver:
+    """Resolves the entities of one document, remembering full names for short-form coreference."""
+
+    def __init__(self, doc: Doc, watchlist: Watchlist, when: date | None) -> None:
+        self.doc = doc
+        self.watchlist = watchlist
+        self.when = when
+        self.inferred: dict[str, Mention] = {}  # last name token -> inferred mention
+        self.sentence_index = {sent.start: i for i, sent in enumerate(doc.sents)}
+
+    def sentence_of(self, span: Span) -> int:
+        """Return the index of the span's sentence."""
+        return self.sentence_index.get(span.sent.start, 0)
+
+    def resolve(self, ent: Span) -> Mention | None:
+        """Return the mention for one entity span, resolved where the watchlist allows."""
+        sentence = self.sentence_of(ent)
+        if ent.ent_id_ and "|" in ent.ent_id_:
+            kind, side, key = ent.ent_id_.split("|", 2)
+            if kind == "person":
+                found = self.watchlist.persons_named(key) or self.watchlist.persons_named(
+                    key.removesuffix("s")
+                )
+                person = pick_person([p for s, p in found if s == side], self.when)
+                if person:
+                    return _person_mention(ent, person, side, self.when, sentence)
+                return None
+            return Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, ent.label_, key, ent.text,
+                side, kind,
+            )
+        if ent.label_ != "PERSON":
+            return Mention(sentence, ent.start_char, ent.end_char, ent.text, ent.label_)
+        return self._unknown_person(ent, sentence)
+
+    def _unknown_person(self, ent: Span, sentence: int) -> Mention:
+        """Return a PERSON mention not in the watchlist, with affiliation from its title."""
+        name = ent.text.strip()
+        last = _fold(name.split()[-1]) if name.split() else ""
+        if len(name.split()) == 1 and last in self.inferred:
+            earlier = self.inferred[last]
+            return Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, "PERSON", earlier.actor_id,
+                earlier.name, earlier.side, "person", earlier.role, earlier.level, True,
+            )
+        side, tokens = _title_before(ent)
+        if side is None:
+            side, tokens = _title_after(ent)
+        office, level = _role_from_tokens(tokens) if side else (None, None)
+        if side and office:
+            holder = self.watchlist.office_holder(side, office, self.when)
+            if holder is not None and _fold(holder.name.split()[-1]) == last:
+                return _person_mention(ent, holder, side, self.when, sentence)
+            mention = Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
+                f"inferred:{side}:{_slug(name)}", name, side, "person", office, level, True,
+            )
+            self.inferred[last] = mention
+            return mention
+        return Mention(sentence, ent.start_char, ent.end_char, ent.text, "PERSON", name=name)
+
+
+def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
+    """Return (start, end, side-or-'', office) for office titles in a sentence not followed by a
+    name: "his Russian counterpart", "Syria's foreign and defence ministers"."""
+    found: list[tuple[int, int, str, str]] = []
+    tokens = list(sent)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.lower_ not in _OFFICE_WORDS and token.lower_ not in ("counterpart", "ministers"):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and (
+            tokens[j + 1].lower_ in _OFFICE_WORDS or tokens[j + 1].lower_ in ("of", "and")
+        ):
+            j += 1
+        # Walk back over modifiers: "Syria's foreign", "his Russian", "the Syrian".
+        k = i
+        side = ""
+        while k - 1 >= 0 and (
+            tokens[k - 1].lower_ in _OFFICE_WORDS
+            or tokens[k - 1].lower_ in ("'s", "’s", "and", "deputy")
+            or _side_of_token(tokens[k - 1])
+        ):
+            k -= 1
+            side = side or (_side_of_token(tokens[k]) or "")
+        possessive = tokens[k - 1].lower_ if k - 1 >= 0 else ""
+        followed_by_name = j + 1 < len(tokens) and tokens[j + 1].ent_type_ == "PERSON"
+        preceded_by_name = possessive == "," and k - 2 >= 0 and tokens[k - 2].ent_type_ == "PERSON"
+        if not followed_by_name and not preceded_by_name:
+            phrase = " ".join(t.text for t in tokens[k : j + 1])
+            found.append((tokens[k].i, tokens[j].i + 1, side or possessive, phrase))
+        i = j + 1
+    return found
+
+
+def resolve_offices(
+    doc: Doc, mentions: list[Mention], watchlist: Watchlist, when: date | None
+) -> list[Mention]:
+    """Return mentions for untitled office phrases resolved to the office holders at the date."""
+    out: list[Mention] = []
+    index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    for sent in doc.sents:
+        sentence = index[sent.start]
+        people = [m for m in mentions if m.sentence == sentence and m.kind == "person" and m.side]
+        for start, end, side_hint, phrase in _office_phrases(sent):
+            span = doc[start:end]
+            side = side_hint if side_hint in (s.key for s in watchlist.sides) else ""
+            offices: list[str]
+            if "counterpart" in phrase.lower():
+                # "his Russian counterpart": the other side's holder of the subject's office.
+                subject = next((m for m in people if m.end <= span.start_char and m.role), None)
+                if subject is None or subject.side is None:
+                    continue
+                side = side or watchlist.other(subject.side)
+                offices = [canonical_office(subject.role or "")]
+            else:
+                if side_hint in ("his", "her", "its") and not side:
+                    owner = next((m for m in reversed(people) if m.end <= span.start_char), None)
+                    side = owner.side or "" if owner else ""
+                plural = _PLURAL_OFFICE.search(phrase)
+                if plural:
+                    offices = [canonical_office(f"{plural.group(1)} minister"),
+                               canonical_office(f"{plural.group(2)} minister")]
+                else:
+                    offices = [canonical_office(phrase)]
+            if not side:
+                continue
+            for office in offices:
+                holder = watchlist.office_holder(side, office, when)
+                if holder is None:
+                    continue
+                role = holder.role_at(when)
+                out.append(Mention(
+                    sentence, span.start_char, span.end_char, span.text, "PERSON", holder.id,
+                    holder.name, side, "office", role.office if role else office,
+                    role.level if role else None, True,
+                ))
+    return out
+
+
+def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
+    """Return every entity mention of the document, resolved to actors at the date."""
+    resolver = _Resolver(doc, watchlist, when)
+    mentions = [
+        mention
+        for ent in doc.ents
+        if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
+    ]
+    mentions.extend(resolve_offices(doc, mentions, watchlist, when))
+    return sorted(mentions, key=lambda m: (m.start, m.end))

