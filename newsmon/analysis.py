@@ -84,7 +84,14 @@ def summarise_actors(mentions: Iterable[Mention]) -> tuple[ActorSummary, ...]:
 
 def nlp_text(item: AnalysisInput) -> str:
     """Return the text given to spaCy: the title as its own first paragraph, then the body."""
-    return f"{item.title.strip()}\n\n{item.text.strip()}" if item.title.strip() else item.text
+    # Headlines and paragraph lines often carry no final stop; without one spaCy glues them to
+    # the next sentence, and a headline's names then join the first sentence's event.
+    lines = [item.title.strip(), *item.text.strip().splitlines()]
+    closed = [
+        line if line[-1] in ".!?:;\"'\u201d\u2019)" else f"{line}."
+        for line in (raw.strip() for raw in lines) if line
+    ]
+    return "\n\n".join(closed)
 
 
 def analyze(

@@ -522,7 +522,7 @@ def find_time_refs(text: str, published: date) -> list[TimeRef]:
 
 
 def format_date(value: date | None, precision: str) -> str | None:
-    """Return 'YYYY-MM-DD', 'YYYY-MM', 'YYYY' (week precision → its Monday as YYYY-MM-DD) or None."""
+    """Return 'YYYY-MM-DD', 'YYYY-MM', 'YYYY' (week precision: its Monday) or None."""
     if value is None:
         return None
     if precision == DAY:

@@ -26,7 +26,7 @@ _PLACE_PREPOSITIONS = ("in", "to", "at", "from")
 # Clause links that start a separate statement: what is said in a quote is not the meeting.
 _SEPARATE_CLAUSES = ("ccomp", "parataxis", "relcl", "advcl", "acl")
 _GOVERNING_FUTURE = frozenset(
-    "expect schedule plan set due invite agree intend hope want prepare propose".split()
+    ["expect", "schedule", "plan", "set", "due", "invite", "agree", "intend", "hope", "want", "prepare", "propose"]
 )
 
 
@@ -179,24 +179,29 @@ def find_event_mentions(
             continue
         refs = [r for r in refs_all if sent.start_char <= r.start < sent.end_char]
         anaphoric = any(r.relation == "anaphoric" for r in refs)
+        sentence_events: list[EventMention] = []
         for trigger in sent:
             kind = _trigger_kind(trigger)
             if kind is None:
                 continue
             event = _event_at(doc, trigger, kind, sent, index, sent_mentions, refs, sides)
-            if event is not None:
-                found.append(event)
-                break
-        else:
-            if anaphoric:
-                # "... al-Shaibani told Lavrov at the time": both sides together, at a time the
-                # article already named; the consolidation step joins it to that event.
-                people = _participants(sent_mentions)
-                if {p.side for p in people} >= set(sides):
-                    found.append(EventMention(
-                        "meeting", "occurred", None, None, "anaphoric", None, people,
-                        sent.text.strip(), index,
-                    ))
+            # One sentence can report two events ("X met Y on Wednesday, a day after Z received
+            # them"); the same participants twice are one report.
+            if event is not None and all(
+                {p.actor_id for p in e.participants} != {p.actor_id for p in event.participants}
+                for e in sentence_events
+            ):
+                sentence_events.append(event)
+        found.extend(sentence_events)
+        if not sentence_events and anaphoric:
+            # "... al-Shaibani told Lavrov at the time": both sides together, at a time the
+            # article already named; the consolidation step joins it to that event.
+            people = _participants(sent_mentions)
+            if {p.side for p in people} >= set(sides):
+                found.append(EventMention(
+                    "meeting", "occurred", None, None, "anaphoric", None, people,
+                    sent.text.strip(), index,
+                ))
     return found
 
 

@@ -101,7 +101,7 @@ def extract_article(
                 date_extraction_params={"extensive_search": False, "original_date": True},
                 **kwargs,
             )
-        except Exception:  # trafilatura raises on some broken trees; the next path may work
+        except Exception:  # noqa: BLE001 - trafilatura raises many types on broken trees
             candidate = None
         if candidate is None:
             continue

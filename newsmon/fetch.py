@@ -113,7 +113,11 @@ def _is_public(ip: IPAddress) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         inner = _embedded_ipv4(ip)
-        if inner is not None and not _is_public(inner):
+        if ip.ipv4_mapped is not None or ip in _NAT64:
+            # Traffic goes to the embedded IPv4 address, so it alone decides; this also keeps
+            # IPv6-only hosts behind DNS64 (every IPv4 site answers 64:ff9b::/96) working.
+            return inner is not None and _is_public(inner)
+        if inner is not None and not _is_public(inner):  # 6to4 wrapping a private address
             return False
     # is_global alone lets multicast through (224/4 is "global"), hence the explicit checks.
     return ip.is_global and not (

@@ -133,15 +133,18 @@ def consolidate(mentions: list[EventMention], published: date | None) -> list[Ev
             i = max(earlier, key=lambda k: events[k].sentence)
             events[i] = merge(events[i], replace(mention, date=None, date_precision=None))
     for mention in (m for m in mentions if m.date_source == "published"):
-        matches = [
+        related = [
             i for i, e in enumerate(events)
             if type_family(e.type) == type_family(mention.type)
             and participants_overlap_any(e.participants, mention.participants)
         ]
-        if len(matches) == 1:
-            events[matches[0]] = merge(events[matches[0]], replace(mention, date=None))
-        elif not matches and published is not None:
+        same = [i for i in related if participants_overlap(events[i].participants,
+                                                           mention.participants)]
+        if len(same) == 1:
+            events[same[0]] = merge(events[same[0]], replace(mention, date=None))
+        elif not related and published is not None:
             add(replace(mention, date=published, date_precision="day"))
+        # Otherwise it summarises several dated events, or half-matches one: evidence only.
     return events
 
 

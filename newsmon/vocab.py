@@ -32,10 +32,7 @@ OFFICE_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 # Words that make a noun phrase an office title (used to infer unknown officials' roles).
 ROLE_WORDS = frozenset(
-    """president minister premier ambassador envoy diplomat spokesman spokeswoman spokesperson
-    general commander chief adviser advisor aide official officials representative delegate
-    delegation secretary deputy head chairman speaker mufti governor fm counterpart
-    counterparts ministers leader leaders""".split()
+    ["president", "minister", "premier", "ambassador", "envoy", "diplomat", "spokesman", "spokeswoman", "spokesperson", "general", "commander", "chief", "adviser", "advisor", "aide", "official", "officials", "representative", "delegate", "delegation", "secretary", "deputy", "head", "chairman", "speaker", "mufti", "governor", "fm", "counterpart", "counterparts", "ministers", "leader", "leaders"]
 )
 
 LEVEL_BY_WORD = {
@@ -55,35 +52,25 @@ LEVEL_BY_WORD = {
 
 # Bilateral-relations vocabulary (lemmas / lower-case words) for the relevance score.
 RELATION_TERMS = frozenset(
-    """relations ties relationship cooperation cooperate bilateral partnership partner ally
-    allies alliance support supported backing backed backer agreement agreements accord deal
-    treaty talks met meet meeting meetings visit visited visits call called phone telephone
-    discuss discussed discussion negotiation negotiations consultations envoy ambassador
-    embassy base bases airbase military troops forces airstrike airstrikes strikes strike
-    bombing bombed raids warplanes jets aid humanitarian sanctions trade investment
-    reconstruction veto resolution security counterpart delegation summit condemned
-    condemn accused welcomed invited invitation intervention campaign operation""".split()
+    ["relations", "ties", "relationship", "cooperation", "cooperate", "bilateral", "partnership", "partner", "ally", "allies", "alliance", "support", "supported", "backing", "backed", "backer", "agreement", "agreements", "accord", "deal", "treaty", "talks", "met", "meet", "meeting", "meetings", "visit", "visited", "visits", "call", "called", "phone", "telephone", "discuss", "discussed", "discussion", "negotiation", "negotiations", "consultations", "envoy", "ambassador", "embassy", "base", "bases", "airbase", "military", "troops", "forces", "airstrike", "airstrikes", "strikes", "strike", "bombing", "bombed", "raids", "warplanes", "jets", "aid", "humanitarian", "sanctions", "trade", "investment", "reconstruction", "veto", "resolution", "security", "counterpart", "delegation", "summit", "condemned", "condemn", "accused", "welcomed", "invited", "invitation", "intervention", "campaign", "operation"]
 )
 
 MEETING_VERBS = frozenset(
-    "meet receive host confer greet welcome sit hold discuss negotiate".split()
+    ["meet", "receive", "host", "confer", "greet", "welcome", "sit", "hold", "discuss", "negotiate"]
 )
 MEETING_NOUNS = frozenset(
-    """meeting meetings talks consultations negotiations summit reception audience
-    conversation""".split()
+    ["meeting", "meetings", "talks", "consultations", "negotiations", "summit", "reception", "audience", "conversation"]
 )
 HOLD_OBJECTS = frozenset(
-    "talks meeting meetings consultations negotiations discussions conversation".split()
+    ["talks", "meeting", "meetings", "consultations", "negotiations", "discussions", "conversation"]
 )
-CALL_WORDS = frozenset("phone telephone call phoned telephoned videoconference video".split())
-VISIT_WORDS = frozenset("visit arrive trip travel tour".split())
+CALL_WORDS = frozenset(["phone", "telephone", "call", "phoned", "telephoned", "videoconference", "video"])
+VISIT_WORDS = frozenset(["visit", "arrive", "trip", "travel", "tour"])
 PLANNED_CUES = frozenset(
-    """will would shall expected scheduled due set plan plans planned planning upcoming
-    invite invited invitation intend intends intended prepare preparing propose proposed
-    agree agreed next tomorrow forthcoming""".split()
+    ["will", "would", "shall", "expected", "scheduled", "due", "set", "plan", "plans", "planned", "planning", "upcoming", "invite", "invited", "invitation", "intend", "intends", "intended", "prepare", "preparing", "propose", "proposed", "agree", "agreed", "next", "tomorrow", "forthcoming"]
 )
-CANCEL_CUES = frozenset("cancel cancelled canceled postpone postponed deny denied".split())
-NEGATIONS = frozenset("not never no n't".split())
+CANCEL_CUES = frozenset(["cancel", "cancelled", "canceled", "postpone", "postponed", "deny", "denied"])
+NEGATIONS = frozenset(["not", "never", "no", "n't"])
 
 
 def normalise_phrase(text: str) -> str:
@@ -113,4 +100,4 @@ def canonical_office(text: str) -> str:
     return folded
 
 
-_OFFICE_MODIFIERS = frozenset("vice deputy first former ex acting assistant".split())
+_OFFICE_MODIFIERS = frozenset(["vice", "deputy", "first", "former", "ex", "acting", "assistant"])

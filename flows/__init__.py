@@ -1,0 +1,1 @@
+"""Prefect flows: the monitoring cycle wired from tasks."""

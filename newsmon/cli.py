@@ -1,0 +1,388 @@
+"""The `newsmon` command line: run cycles, analyse texts, evaluate, inspect the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from newsmon.settings import ConfigError, load_settings
+
+app = typer.Typer(
+    help="newsmon: monitor news feeds for a watched relationship and alert on new meetings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config file (default config/newsmon.yaml)")
+]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (overrides the config)")]
+DEFAULT_CONFIG = Path("config/newsmon.yaml")
+
+
+def _quiet_prefect() -> None:
+    """Set Prefect's offline-friendly defaults unless the user set them."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOTHING_TRACK", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _config_path(config: Path | None) -> Path | None:
+    """Return the config file to use: the given one, else config/newsmon.yaml if present."""
+    if config is not None:
+        return config
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _fail(message: str, code: int = 2) -> None:
+    """Print an error line and exit with the code."""
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """Print a run summary as a table."""
+    table = Table(title="newsmon cycle")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        if key != "feed_errors":
+            table.add_row(key, str(value))
+    out.print(table)
+    for problem in summary.get("feed_errors", []):
+        out.print(f"[yellow]feed problem[/] {problem['feed']}: {problem['kind']}: {problem['error']}")
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", help="Poll this feed URL instead (repeatable)")
+    ] = None,
+    allow_private_hosts: Annotated[
+        bool, typer.Option("--allow-private-hosts", help="Allow loopback/private addresses")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Run one monitoring cycle: poll feeds, fetch, analyse, store, alert."""
+    _quiet_prefect()
+    from flows.monitor import monitor
+    from newsmon.store import DatabaseError
+
+    for url in feed or []:
+        if not url.startswith(("http://", "https://")):
+            _fail(f"--feed {url!r} is not an http(s) URL; pass a full feed URL")
+    try:
+        summary = monitor(
+            config=str(_config_path(config)) if _config_path(config) else None,
+            db=str(db) if db else None,
+            feeds=list(feed) if feed else None,
+            allow_private_hosts=True if allow_private_hosts else None,
+        )
+    except (ConfigError, DatabaseError) as exc:
+        _fail(str(exc))
+        return
+    if json_out:
+        print(json.dumps(summary, default=str))
+    else:
+        _print_summary(summary)
+
+
+@app.command()
+def demo(
+    db: DbOpt = None,
+    samples: Annotated[Path, typer.Option(help="Sample folder to serve")] = Path("samples/demo"),
+) -> None:
+    """Serve the bundled offline sample on loopback and run one real cycle on it."""
+    _quiet_prefect()
+    from flows.monitor import monitor
+    from newsmon.demo import feed_urls, serve_folder
+
+    db = db or Path("data/demo.duckdb")
+    if db.exists():
+        db.unlink()  # the demo starts fresh so its alerts show every time
+    with serve_folder(samples) as base:
+        out.print(f"serving {samples} at {base}")
+        summary = monitor(
+            config="config/demo.yaml", db=str(db), feeds=feed_urls(samples, base),
+            allow_private_hosts=True,
+        )
+    _print_summary(summary)
+    from newsmon.store import connect
+
+    con = connect(db, read_only=True)
+    try:
+        texts = con.execute(
+            "SELECT payload->>'text' FROM alerts WHERE channel = 'console' ORDER BY created_at"
+        ).fetchall()
+    finally:
+        con.close()
+    for (text,) in texts:
+        out.print(f"\n[bold green]ALERT[/]\n{text}")
+    out.print(f"database: {db} — try: newsmon query --db {db} 'SELECT * FROM events'")
+
+
+def _read_jsonl(source: str) -> list[tuple[int, str]]:
+    """Return (line number, line) of a JSON-lines file or stdin ('-')."""
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    try:
+        return [(n, line) for n, line in enumerate(handle, 1) if line.strip()]
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def _load_pipeline(config: Path | None, watchlist: str | None, watchlist_dir: Path | None):  # type: ignore[no-untyped-def]
+    """Return (nlp, watchlist, settings) for analysis commands."""
+    from newsmon.nlp import build_pipeline, load_nlp
+    from newsmon.watchlist import load_watchlist
+
+    settings = load_settings(_config_path(config))
+    directory = watchlist_dir or settings.watchlist_dir
+    if watchlist and (Path(watchlist).suffix == ".yaml"):
+        directory, watchlist = Path(watchlist).parent, Path(watchlist).stem
+    wl = load_watchlist(directory, watchlist or settings.watchlist)
+    nlp = build_pipeline(load_nlp(settings.nlp.model, settings.nlp.fallback_model), wl)
+    return nlp, wl, settings
+
+
+def analysis_json(analysis: Any) -> dict[str, Any]:
+    """Return the public JSON form of an Analysis (the `newsmon analyze` contract)."""
+    from newsmon.dates import format_date
+
+    return {
+        "id": analysis.id,
+        "relevant": analysis.relevant,
+        "relevance": analysis.relevance,
+        "reason": analysis.reason,
+        "actors": [
+            {"name": a.name, "country": a.country, "role": a.role, "mentions": a.mentions,
+             "inferred": a.inferred}
+            for a in analysis.actors
+        ],
+        "events": [
+            {"type": e.type, "status": e.status,
+             "date": format_date(e.date, e.date_precision or "day"),
+             "date_precision": e.date_precision, "place": e.place,
+             "participants": [{"name": p.name, "country": p.side, "role": p.role}
+                              for p in e.participants],
+             "evidence": e.evidence, "new": e.new}
+            for e in analysis.events
+        ],
+    }
+
+
+def parse_analysis_line(line: str, number: int) -> Any:
+    """Return an AnalysisInput from one JSON line, or raise ValueError naming the problem."""
+    from newsmon.analysis import AnalysisInput
+    from newsmon.extract import ExtractionRules, extract_article
+
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {number}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict) or "id" not in data:
+        raise ValueError(f"line {number}: expected an object with an 'id'")
+    text = data.get("text")
+    title = data.get("title") or ""
+    if text is None and data.get("html") is not None:
+        article = extract_article(str(data["html"]), data.get("url") or "", ExtractionRules(0))
+        text, title = article.text, title or article.title
+    if not isinstance(text, str):
+        raise ValueError(  # noqa: TRY004 - reported to the user as a bad input line
+            f"line {number} (id {data['id']}): needs 'text' or 'html'"
+        )
+    published = None
+    if data.get("published"):
+        try:
+            published = date.fromisoformat(str(data["published"])[:10])
+        except ValueError as exc:
+            raise ValueError(
+                f"line {number} (id {data['id']}): 'published' must be YYYY-MM-DD"
+            ) from exc
+    return AnalysisInput(str(data["id"]), text, str(title), published)
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(help="JSON-lines file, or - for stdin")],
+    config: ConfigOpt = None,
+    watchlist: Annotated[str | None, typer.Option(help="Watchlist name or YAML file")] = None,
+) -> None:
+    """Analyse JSON lines {id, text|html, title?, url?, published?}; print one JSON line each."""
+    from newsmon.analysis import AnalysisRules
+    from newsmon.analysis import analyze as run_analysis
+
+    try:
+        nlp, wl, settings = _load_pipeline(config, watchlist, None)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    rules = AnalysisRules(settings.relevance.threshold, settings.events.new_window_days)
+    for number, line in _read_jsonl(source):
+        try:
+            item = parse_analysis_line(line, number)
+        except ValueError as exc:
+            print(json.dumps({"id": _line_id(line), "error": str(exc)}))
+            continue
+        for analysis in run_analysis(nlp, wl, [item], rules):
+            print(json.dumps(analysis_json(analysis), ensure_ascii=False))
+
+
+def _line_id(line: str) -> Any:
+    """Return the id of a JSON line if it has one (for error lines)."""
+    try:
+        return json.loads(line).get("id")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+@app.command()
+def extract(
+    source: Annotated[str, typer.Argument(help="HTML file, .html.gz file, or http(s) URL")],
+    url: Annotated[str | None, typer.Option(help="Original URL of a saved page")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts")] = False,
+) -> None:
+    """Print the article extracted from one page, by the same code path as the cycle."""
+    import gzip
+
+    from newsmon.extract import ExtractionRules, extract_article
+    from newsmon.fetch import FetchLimits, fetch, make_client
+
+    if source.startswith(("http://", "https://")):
+        limits = FetchLimits(allow_private_hosts=allow_private_hosts)
+        with make_client(limits) as client:
+            result = fetch(client, source, limits)
+        if result.error_kind:
+            _fail(result.error or result.error_kind)
+        html = result.body.decode("utf-8", errors="replace")
+        url = url or result.final_url
+    else:
+        path = Path(source)
+        if not path.exists():
+            _fail(f"{source}: no such file")
+        raw = path.read_bytes()
+        html = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")
+    article = extract_article(html, url or source, ExtractionRules())
+    data = {
+        "url": article.url, "title": article.title, "author": article.author,
+        "site": article.site,
+        "published": article.published.isoformat() if article.published else None,
+        "published_source": article.published_source, "language": article.language,
+        "extraction_path": article.extraction_path, "status": article.status,
+        "chars": len(article.text), "text": article.text,
+    }
+    if json_out:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    for key, value in data.items():
+        if key != "text":
+            out.print(f"[bold]{key}[/]: {value}")
+    out.print()
+    out.print(article.text)
+
+
+@app.command(name="eval")
+def evaluate_cmd(
+    cases: Annotated[Path, typer.Argument(help="JSON-lines cases with gold labels")],
+    config: ConfigOpt = None,
+    watchlist: Annotated[str | None, typer.Option(help="Watchlist name or YAML file")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here")] = None,
+) -> None:
+    """Score relevance and meetings against gold labels; list every error."""
+    from newsmon.analysis import AnalysisRules
+    from newsmon.analysis import analyze as run_analysis
+    from newsmon.evaluate import evaluate, format_report, load_cases, report_to_json
+
+    try:
+        loaded = load_cases(cases)
+        nlp, wl, settings = _load_pipeline(config, watchlist, None)
+    except (ConfigError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return
+    rules = AnalysisRules(settings.relevance.threshold, settings.events.new_window_days)
+    predictions = list(run_analysis(nlp, wl, [c.input for c in loaded], rules))
+    result = evaluate(loaded, predictions, wl)
+    print(format_report(result))
+    if report:
+        report.write_text(json.dumps(report_to_json(result), indent=2, default=str))
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL text, or a path to a .sql file")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Run read-only SQL on the database and print the result."""
+    import duckdb
+
+    from newsmon.store import DatabaseError, connect
+
+    settings = load_settings(_config_path(config), database=str(db) if db else None)
+    text = Path(sql).read_text() if sql.endswith(".sql") and Path(sql).exists() else sql
+    try:
+        con = connect(settings.database, read_only=True, wait_s=5)
+    except DatabaseError as exc:
+        _fail(str(exc))
+        return
+    try:
+        cursor = con.execute(text)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:  # DuckDB's own message names the bad SQL
+        _fail(f"query failed: {exc}")
+        return
+    finally:
+        con.close()
+    if fmt == "json":
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row, strict=True)), default=str))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+@app.command()
+def feeds(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Print the health of every feed: status, failures, last success, items, last error."""
+    query(
+        "SELECT url, status, failures, last_success_at, next_poll_at, items_total, "
+        "last_error_kind FROM feeds ORDER BY status, url", config, db, "table",
+    )
+
+
+@app.command()
+def alerts(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Print the alert outbox: pending, delivered and failed alerts with reasons."""
+    query(
+        "SELECT id, status, attempts, last_error, created_at, delivered_at FROM alerts "
+        "ORDER BY created_at", config, db, "table",
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,399 @@
+"""Reads and writes of the pipeline's rows; every multi-row write is one transaction."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from newsmon.fetch import FetchResult
+from newsmon.identity import same_event
+from newsmon.models import Article, EventMention, FeedItem, Mention, Participant
+from newsmon.polling import FeedState, PollResult
+from newsmon.store import utcnow
+
+
+def transaction(con: duckdb.DuckDBPyConnection) -> _Transaction:
+    """Return a context manager that commits on success and rolls back on error."""
+    return _Transaction(con)
+
+
+class _Transaction:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.con.execute("BEGIN TRANSACTION")
+        return self.con
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+def register_feeds(con: duckdb.DuckDBPyConnection, feeds: Iterable[tuple[str, str]]) -> None:
+    """Insert the configured feeds (url, name) that the database does not know yet."""
+    rows = list(feeds)
+    if rows:
+        con.executemany(
+            "INSERT INTO feeds (url, name) VALUES (?, ?) ON CONFLICT (url) DO UPDATE "
+            "SET name = excluded.name", rows
+        )
+
+
+def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, FeedState]:
+    """Return the stored poll state of each URL (a blank state for unknown feeds)."""
+    rows = con.execute(
+        "SELECT url, etag, last_modified, body_hash, failures, next_poll_at FROM feeds "
+        "WHERE list_contains(?, url)", [list(urls)]
+    ).fetchall()
+    known = {row[0]: FeedState(*row) for row in rows}
+    return {url: known.get(url, FeedState(url)) for url in urls}
+
+
+def save_poll_results(con: duckdb.DuckDBPyConnection, results: Sequence[PollResult]) -> None:
+    """Store each feed's new poll state, health and error."""
+    now = utcnow()
+    for r in results:
+        ok = r.outcome != "failed"
+        status = "ok" if ok else ("gone" if r.status == 410 else "failing")
+        con.execute(
+            """
+            UPDATE feeds SET status = ?, etag = ?, last_modified = ?, body_hash = ?,
+                failures = ?, last_error_kind = ?, last_error = ?, last_polled_at = ?,
+                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                next_poll_at = ?, title = coalesce(nullif(?, ''), title)
+            WHERE url = ?
+            """,
+            [status, r.etag, r.last_modified, r.body_hash, r.failures, r.error_kind, r.error,
+             now, ok, now, r.next_poll_at, r.title, r.url],
+        )
+
+
+# --- items -------------------------------------------------------------------------------------
+
+def unseen_items(
+    con: duckdb.DuckDBPyConnection, items: Sequence[tuple[FeedItem, str]]
+) -> list[tuple[FeedItem, str]]:
+    """Return the (item, canonical URL) pairs whose URL and GUID were never seen, deduplicated."""
+    if not items:
+        return []
+    canon = [c for _, c in items]
+    guids = [[i.feed_url, i.guid] for i, _ in items]
+    seen_urls = {
+        row[0] for row in con.execute(
+            "SELECT canonical_url FROM items WHERE list_contains(?, canonical_url) "
+            "UNION SELECT canonical_url FROM articles WHERE list_contains(?, canonical_url)",
+            [canon, canon],
+        ).fetchall()
+    }
+    seen_guids = {
+        (row[0], row[1]) for row in con.execute(
+            "SELECT feed_url, guid FROM items WHERE list_contains(?, [feed_url, guid])", [guids]
+        ).fetchall()
+    }
+    out: list[tuple[FeedItem, str]] = []
+    batch: set[str] = set()
+    for item, canonical in items:
+        if canonical in seen_urls or canonical in batch or (item.feed_url, item.guid) in seen_guids:
+            continue
+        batch.add(canonical)
+        out.append((item, canonical))
+    return out
+
+
+def record_items(
+    con: duckdb.DuckDBPyConnection, items: Sequence[tuple[FeedItem, str]]
+) -> None:
+    """Remember feed items (by feed + GUID) so they are never processed again."""
+    now = utcnow()
+    if not items:
+        return
+    con.executemany(
+        "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[i.feed_url, i.guid, i.url, c, i.title, i.published, now] for i, c in items],
+    )
+    counts: dict[str, int] = {}
+    for item, _ in items:
+        counts[item.feed_url] = counts.get(item.feed_url, 0) + 1
+    con.executemany(
+        "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? WHERE url = ?",
+        [[n, now, url] for url, n in counts.items()],
+    )
+
+
+# --- pages and articles ------------------------------------------------------------------------
+
+def save_page(con: duckdb.DuckDBPyConnection, canonical_url: str, result: FetchResult) -> None:
+    """Archive a fetched page, gzip-compressed, so it can be re-extracted without fetching."""
+    body = result.body or b""
+    con.execute(
+        "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [canonical_url, result.url, result.final_url, utcnow(), result.status,
+         result.headers.get("content-type"), json.dumps(result.headers),
+         gzip.compress(body) if body else None,
+         hashlib.sha256(body).hexdigest() if body else None, result.error_kind, result.error],
+    )
+
+
+def archived_page(con: duckdb.DuckDBPyConnection, canonical_url: str) -> bytes | None:
+    """Return the archived raw body of a page, if stored."""
+    row = con.execute(
+        "SELECT body_gzip FROM pages WHERE canonical_url = ?", [canonical_url]
+    ).fetchone()
+    return gzip.decompress(row[0]) if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article with its pipeline outcome, ready to store."""
+
+    id: str
+    article: Article
+    feed_url: str | None
+    status: str
+    error: str | None = None
+    duplicate_of: str | None = None
+    prefiltered: bool | None = None
+    relevant: bool | None = None
+    relevance: float | None = None
+    reason: str | None = None
+
+
+def save_article(con: duckdb.DuckDBPyConnection, row: ArticleRow) -> None:
+    """Insert an article row (an article is stored once, by canonical URL)."""
+    a = row.article
+    now = utcnow()
+    con.execute(
+        "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?) ON CONFLICT DO NOTHING",
+        [row.id, a.canonical_url or a.url, a.url, row.feed_url, a.title, a.author, a.site,
+         a.published, a.published_source, a.language, a.text, len(a.text), a.extraction_path,
+         row.status, row.error, row.duplicate_of, row.prefiltered, row.relevant, row.relevance,
+         row.reason, now, now if row.prefiltered is not None else None],
+    )
+
+
+def save_mentions(
+    con: duckdb.DuckDBPyConnection, article_id: str, mentions: Sequence[Mention]
+) -> None:
+    """Store the resolved entity mentions of an article."""
+    rows = [
+        [article_id, m.sentence, m.start, m.end, m.text, m.label, m.actor_id or "", m.name,
+         m.side, m.kind, m.role, m.inferred]
+        for m in mentions
+    ]
+    if rows:
+        con.executemany(
+            "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", rows
+        )
+
+
+def recent_texts(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[str, str]]:
+    """Return (article id, text) of original articles first seen since a time (for near-dups)."""
+    return [
+        (row[0], row[1]) for row in con.execute(
+            "SELECT id, text FROM articles WHERE first_seen_at >= ? AND duplicate_of IS NULL "
+            "AND text_chars > 0 ORDER BY first_seen_at", [since]
+        ).fetchall()
+    ]
+
+
+# --- events and alerts -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """Outcome of storing one event report."""
+
+    event_id: str
+    created: bool
+    event: EventMention
+
+
+def _stored_candidates(
+    con: duckdb.DuckDBPyConnection, watchlist: str, around: date | None
+) -> list[tuple[str, EventMention]]:
+    """Return stored events of the watchlist that could match a report dated around a day."""
+    if around is None:
+        rows = con.execute(
+            "SELECT id, type, status, event_date, date_precision, place FROM events "
+            "WHERE watchlist = ?", [watchlist]
+        ).fetchall()
+    else:
+        rows = con.execute(
+            "SELECT id, type, status, event_date, date_precision, place FROM events "
+            "WHERE watchlist = ? AND (event_date IS NULL OR event_date BETWEEN ? AND ?)",
+            [watchlist, around - timedelta(days=366), around + timedelta(days=31)],
+        ).fetchall()
+    out: list[tuple[str, EventMention]] = []
+    for event_id, etype, status, edate, precision, place in rows:
+        parts = con.execute(
+            "SELECT actor_id, name, country, role, level, inferred FROM event_participants "
+            "WHERE event_id = ?", [event_id]
+        ).fetchall()
+        participants = tuple(Participant(*p) for p in parts)
+        out.append((event_id, EventMention(
+            etype, status, edate, precision, "stored", place, participants, "", 0,
+        )))
+    return out
+
+
+def store_event(
+    con: duckdb.DuckDBPyConnection,
+    watchlist: str,
+    article_id: str,
+    event: EventMention,
+    seen_at: datetime,
+) -> StoredEvent:
+    """Merge an event report into the matching stored event, or create one; link the evidence."""
+    match = next(
+        (eid for eid, stored in _stored_candidates(con, watchlist, event.date)
+         if same_event(stored, event)),
+        None,
+    )
+    created = match is None
+    event_id = match or uuid.uuid4().hex[:16]
+    if created:
+        con.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [event_id, watchlist, event.type, event.status, event.date, event.date_precision,
+             event.place, event.new, seen_at, seen_at, article_id],
+        )
+    else:
+        # A later report may sharpen the date or place, or turn planned into occurred.
+        con.execute(
+            """
+            UPDATE events SET last_seen_at = ?,
+                place = coalesce(place, ?),
+                status = CASE WHEN ? = 'occurred' THEN 'occurred' ELSE status END,
+                type = CASE WHEN ? = 'meeting' THEN 'meeting' ELSE type END,
+                event_date = CASE WHEN date_precision IS DISTINCT FROM 'day' AND ? = 'day'
+                                  THEN ? ELSE event_date END,
+                date_precision = CASE WHEN date_precision IS DISTINCT FROM 'day' AND ? = 'day'
+                                  THEN 'day' ELSE date_precision END
+            WHERE id = ?
+            """,
+            [seen_at, event.place, event.status, event.type, event.date_precision, event.date,
+             event.date_precision, event_id],
+        )
+    con.executemany(
+        "INSERT INTO event_participants VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[event_id, p.actor_id, p.name, p.side, p.role, p.level, p.inferred]
+         for p in event.participants],
+    )
+    inserted = con.execute(
+        "INSERT INTO event_articles VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+        [event_id, article_id, event.evidence, event.date, seen_at],
+    ).fetchall()
+    if inserted:
+        con.execute("UPDATE events SET sources = sources + 1 WHERE id = ?", [event_id])
+    return StoredEvent(event_id, created, event)
+
+
+def queue_alert(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    kind: str,
+    channel: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Insert an alert into the outbox under its idempotency key; return False if it exists."""
+    key = f"{event_id}:{kind}:{channel}"
+    rows = con.execute(
+        "INSERT INTO alerts VALUES (?, ?, ?, ?, 'pending', 0, NULL, ?, ?, ?, NULL) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        [key, event_id, kind, channel, json.dumps(payload), now, now],
+    ).fetchall()
+    return bool(rows)
+
+
+def pending_alerts(
+    con: duckdb.DuckDBPyConnection, now: datetime
+) -> list[tuple[str, str, str, dict[str, Any], int]]:
+    """Return (id, channel, kind, payload, attempts) of alerts due, oldest event date first."""
+    rows = con.execute(
+        """
+        SELECT a.id, a.channel, a.kind, a.payload, a.attempts
+        FROM alerts a JOIN events e ON e.id = a.event_id
+        WHERE a.status = 'pending' AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= ?)
+        ORDER BY e.event_date NULLS LAST, a.created_at, a.id
+        """,
+        [now],
+    ).fetchall()
+    return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+
+def mark_alert(
+    con: duckdb.DuckDBPyConnection,
+    alert_id: str,
+    status: str,
+    error: str | None,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Record a delivery attempt's outcome on an alert."""
+    con.execute(
+        """
+        UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?,
+            next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? END
+        WHERE id = ?
+        """,
+        [status, error, next_attempt_at, status, utcnow(), alert_id],
+    )
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+def start_run(con: duckdb.DuckDBPyConnection) -> str:
+    """Insert a running run row and return its id."""
+    run_id = uuid.uuid4().hex[:12]
+    con.execute("INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL, NULL)", [run_id, utcnow()])
+    return run_id
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict[str, Any],
+    error: str | None = None,
+) -> None:
+    """Close a run row with its status and summary."""
+    con.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE id = ?",
+        [utcnow(), status, json.dumps(summary, default=str), error, run_id],
+    )
+
+
+def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, Any]:
+    """Return what an alert about an event shows: the event, participants, evidence, sources."""
+    row = con.execute(
+        "SELECT id, type, status, event_date, date_precision, place FROM events WHERE id = ?",
+        [event_id],
+    ).fetchone()
+    if row is None:
+        raise KeyError(event_id)
+    participants = con.execute(
+        "SELECT name, country, role FROM event_participants WHERE event_id = ? "
+        "ORDER BY country, coalesce(level, 'z'), name", [event_id]
+    ).fetchall()
+    sources = con.execute(
+        """
+        SELECT a.url, coalesce(a.title, ''), a.site, a.published_at, ea.sentence
+        FROM event_articles ea JOIN articles a ON a.id = ea.article_id
+        WHERE ea.event_id = ? ORDER BY ea.added_at, a.published_at NULLS LAST, a.url
+        """,
+        [event_id],
+    ).fetchall()
+    return {
+        "event_id": row[0], "type": row[1], "status": row[2], "date": row[3],
+        "date_precision": row[4], "place": row[5], "participants": participants,
+        "sources": [(s[0], s[1], s[2], s[3]) for s in sources],
+        "evidence": sources[0][4] if sources else "",
+    }

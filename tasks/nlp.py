@@ -1,0 +1,39 @@
+"""Task that runs extraction and NLP over a batch of pages (CPU-heavy work)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from spacy.language import Language
+
+from newsmon.analysis import Analysis, AnalysisRules, analyze
+from newsmon.nlp import build_pipeline, load_nlp
+from newsmon.watchlist import Watchlist, load_watchlist
+
+
+@lru_cache(maxsize=4)
+def pipeline_for(
+    model: str, fallback: str, watchlist_dir: str, watchlist_name: str
+) -> tuple[Language, Watchlist]:
+    """Return the loaded spaCy pipeline with the watchlist ruler (loaded once per process)."""
+    watchlist = load_watchlist(Path(watchlist_dir), watchlist_name)
+    return build_pipeline(load_nlp(model, fallback), watchlist), watchlist
+
+
+@task(name="analyze-articles", cache_policy=NO_CACHE)
+def analyze_batch(
+    inputs: list, model: str, fallback: str, watchlist_dir: str, watchlist_name: str,
+    rules: AnalysisRules,
+) -> list[Analysis]:
+    """Return the analyses of a batch of article texts, in order."""
+    nlp, watchlist = pipeline_for(model, fallback, watchlist_dir, watchlist_name)
+    results = list(analyze(nlp, watchlist, inputs, rules))
+    get_run_logger().info(
+        "analysed %d articles: %d passed the prefilter, %d relevant, %d events",
+        len(results), sum(a.prefiltered for a in results), sum(a.relevant for a in results),
+        sum(len(a.events) for a in results),
+    )
+    return results
