@@ -69,8 +69,27 @@ def _title_before(ent: Span, max_tokens: int = 7) -> tuple[str | None, list[Toke
             break
         tokens.insert(0, token)
         index -= 1
-    side = next((s for t in tokens if (s := _side_of_token(t))), None)
-    return side, tokens
+    return _affiliation(tokens), tokens
+
+
+def _affiliation(tokens: list[Token]) -> str | None:
+    """Return the side a title phrase says the person belongs to, if any.
+
+    "Syria's ambassador to Russia" belongs to Syria (the side after "to" is the posting);
+    "UN special envoy for Syria" and "Turkish Foreign Minister" belong to neither side.
+    """
+    side: str | None = None
+    third_party = False
+    for position, token in enumerate(tokens):
+        previous = tokens[position - 1].lower_ if position else ""
+        if previous in ("for", "to", "on", "in", "with"):
+            continue
+        token_side = _side_of_token(token)
+        if token_side and side is None:
+            side = token_side
+        elif token.ent_type_ in ("NORP", "GPE", "ORG") and not token.ent_id_:
+            third_party = third_party or side is None
+    return None if third_party else side
 
 
 def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token]]:
@@ -88,8 +107,7 @@ def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token
             break
         tokens.append(token)
         index += 1
-    side = next((s for t in tokens if (s := _side_of_token(t))), None)
-    return side, tokens
+    return _affiliation(tokens), tokens
 
 
 def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 from spacy.tokens import Doc, Span, Token
@@ -9,13 +11,17 @@ from spacy.tokens import Doc, Span, Token
 from newsmon.dates import TimeRef, find_time_refs
 from newsmon.models import EventMention, Mention, Participant
 from newsmon.vocab import (
-    CALL_WORDS,
     CANCEL_CUES,
+    FUTURE_AUXILIARIES,
+    GOVERNING_FUTURE,
     HOLD_OBJECTS,
     MEETING_NOUNS,
     MEETING_VERBS,
     NEGATIONS,
-    PLANNED_CUES,
+    PERSON_OBJECT_VERBS,
+    PHONE_WORDS,
+    PLANNED_MODIFIERS,
+    ROLE_WORDS,
     VISIT_WORDS,
 )
 from newsmon.watchlist import LEVEL_RANK
@@ -24,39 +30,68 @@ _PARTICIPANT_KINDS = ("person", "office")
 _PLACE_KINDS = ("capital", "place", "country")
 _PLACE_PREPOSITIONS = ("in", "to", "at", "from")
 # Clause links that start a separate statement: what is said in a quote is not the meeting.
-_SEPARATE_CLAUSES = ("ccomp", "parataxis", "relcl", "advcl", "acl")
-_GOVERNING_FUTURE = frozenset(
-    ["expect", "schedule", "plan", "set", "due", "invite", "agree", "intend", "hope", "want", "prepare", "propose"]
-)
+_SEPARATE_CLAUSES = ("ccomp", "parataxis", "relcl", "advcl", "acl", "conj")
+_PRONOUNS = ("he", "she", "him", "her")
+_OBJECT_DEPS = ("dobj", "nsubjpass", "agent", "pobj", "dative")
+# A time after these words is a starting point or a comparison, not when the event happened.
+_NOT_EVENT_TIME = ("since", "until", "till", "before")
 
 
-def _trigger_kind(token: Token) -> str | None:
-    """Return meeting, call or visit when the token can report such an event."""
-    lemma = token.lemma_.lower()
-    lower = token.lower_
-    if token.pos_ == "VERB" and lemma in MEETING_VERBS:
-        if lemma == "hold":
-            has_object = any(c.lemma_.lower() in HOLD_OBJECTS for c in token.children)
-            return "meeting" if has_object else None
-        if lemma in ("discuss", "welcome", "sit", "greet"):
-            # These report a meeting only with a counterpart: "discussed with", "welcomed X".
-            return "meeting" if any(c.dep_ in ("prep", "dobj") for c in token.children) else None
-        return "meeting"
-    if token.pos_ in ("NOUN", "PROPN") and lemma in MEETING_NOUNS:
-        return "meeting"
-    if lemma in VISIT_WORDS and token.pos_ in ("VERB", "NOUN"):
-        return "visit"
-    if lower in CALL_WORDS or lemma in ("call", "speak") and _mentions_phone(token.sent):
-        return "call" if _mentions_phone(token.sent) else None
-    return None
+def _lemma(token: Token) -> str:
+    """Return the token's lower-case lemma (its lower-case text when no lemma is set)."""
+    return (token.lemma_ or token.lower_).lower()
 
 
-def _mentions_phone(sent: Span) -> bool:
+def _is_phone_sentence(sent: Span) -> bool:
     """Return True when the sentence talks about a phone or video call."""
     words = {t.lower_ for t in sent}
-    return bool(words & {"phone", "telephone", "phoned", "telephoned", "videoconference"}) or (
-        "video" in words and "call" in words
+    return bool(words & PHONE_WORDS) or ("video" in words and "call" in words)
+
+
+def _person_like(token: Token) -> bool:
+    """Return True when a token's phrase names a person or an official body."""
+    return any(
+        t.ent_type_ in ("PERSON", "NORP") or t.lower_ in ROLE_WORDS for t in token.subtree
     )
+
+
+def _trigger_kind(token: Token, phone: bool) -> str | None:
+    """Return meeting, call or visit when the token can report such an event."""
+    lemma = _lemma(token)
+    children = list(token.children)
+    kind: str | None = None
+    if token.pos_ == "VERB":
+        if lemma == "hold":
+            if any(_lemma(c) in HOLD_OBJECTS or c.lower_ in HOLD_OBJECTS for c in children):
+                kind = "meeting"
+        elif lemma in PERSON_OBJECT_VERBS:
+            if any(c.dep_ in _OBJECT_DEPS and _person_like(c) for c in children):
+                kind = "meeting"
+        elif lemma in ("discuss", "sit", "confer", "negotiate"):
+            # "discussed with X", "sat down with X": only with a counterpart.
+            if any(c.dep_ == "prep" and c.lower_ == "with" for c in children):
+                kind = "meeting"
+        elif lemma == "meet":
+            kind = "meeting"
+        elif lemma in ("call", "phone", "telephone", "ring"):
+            # "X called Y" is a call; "called for"/"called on" is a demand.
+            urged = any(c.dep_ == "prep" and c.lower_ in ("for", "on") for c in children)
+            if phone or (
+                not urged and any(c.dep_ == "dobj" and c.ent_type_ == "PERSON" for c in children)
+            ):
+                kind = "call"
+        elif lemma in VISIT_WORDS:
+            kind = "visit"
+    elif token.pos_ in ("NOUN", "PROPN"):
+        if lemma in MEETING_NOUNS or token.lower_ in MEETING_NOUNS:
+            kind = "meeting"
+        elif lemma in ("visit", "trip", "tour"):
+            kind = "visit"
+        elif lemma == "call" and phone:
+            kind = "call"
+    if kind == "meeting" and phone:
+        kind = "call"  # "a telephone conversation", "talks by phone"
+    return kind
 
 
 def _clause_root(token: Token) -> Token:
@@ -67,55 +102,136 @@ def _clause_root(token: Token) -> Token:
     return current
 
 
+def _starts_clause(token: Token) -> bool:
+    """Return True when the token heads an embedded clause ("conj" only between verbs)."""
+    if token.dep_ == "conj":
+        return token.pos_ in ("VERB", "AUX")
+    return token.dep_ in _SEPARATE_CLAUSES
+
+
 def _region(trigger: Token) -> set[int]:
     """Return token indices that can be participants of the trigger's event.
 
     The trigger's clause, minus every embedded clause that does not contain the trigger: in
-    "X, who met Y last year, said Z" the meeting is X-Y, and Z is only said.
+    "X, who met Y last year, said Z" the meeting is X-Y, and Z is only said. A relative clause
+    also reaches the noun it describes ("Assad, who met Putin ...").
     """
     root = _clause_root(trigger)
     excluded: set[int] = set()
     for token in root.subtree:
-        if token is root or token.dep_ not in _SEPARATE_CLAUSES:
+        if token is root or not _starts_clause(token):
             continue
         if trigger not in token.subtree:
             excluded.update(t.i for t in token.subtree)
-    return {t.i for t in root.subtree} - excluded
+    region = {t.i for t in root.subtree} - excluded
+    if root.dep_ in ("relcl", "acl") and root.head is not root:
+        head = root.head
+        region.update(t.i for t in head.lefts if t.dep_ in ("compound", "amod"))
+        region.add(head.i)
+    return region
 
 
-def _status(trigger: Token, sent: Span, refs: list[TimeRef]) -> str:
+def _status(trigger: Token, refs: list[TimeRef]) -> str:
     """Return occurred, planned or cancelled for the event the trigger reports."""
     root = _clause_root(trigger)
-    scope = {trigger, root, *trigger.children, *root.children}
-    words = {t.lower_ for t in scope} | {t.lemma_.lower() for t in scope}
-    if words & CANCEL_CUES or any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in scope):
+    near = [trigger, root, *trigger.children, *root.children]
+    lemmas = {_lemma(t) for t in near}
+    if lemmas & CANCEL_CUES or any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in near):
         return "cancelled"
-    if any(t.dep_ == "aux" and t.lower_ in ("will", "would", "shall", "'ll") for t in scope):
+    if any(t.dep_ == "aux" and t.lower_ in FUTURE_AUXILIARIES for t in root.children):
         return "planned"
-    if root.dep_ in ("xcomp", "ccomp") and root.head.lemma_.lower() in _GOVERNING_FUTURE:
+    # "the meeting was planned", "plans to meet", "is due to hold talks", "invited X to visit".
+    if _lemma(root) in GOVERNING_FUTURE and root is not trigger:
         return "planned"
-    if root.head.lemma_.lower() in _GOVERNING_FUTURE and root.dep_ != "ROOT":
+    governor = root.head
+    if root.dep_ in ("xcomp", "ccomp", "advcl") and _lemma(governor) in GOVERNING_FUTURE:
         return "planned"
-    if trigger.pos_ == "NOUN" and any(c.lower_ in PLANNED_CUES for c in trigger.children):
+    if governor.dep_ == "xcomp" and _lemma(governor.head) in GOVERNING_FUTURE:
+        return "planned"
+    if _lemma(governor) in GOVERNING_FUTURE and governor.pos_ == "ADJ":
+        return "planned"
+    if trigger.pos_ == "NOUN" and any(c.lower_ in PLANNED_MODIFIERS for c in trigger.children):
         return "planned"
     if any(r.relation == "future" for r in refs):
         return "planned"
-    if root.tag_ == "TO" or any(c.tag_ == "TO" for c in root.children if c.dep_ == "aux"):
-        return "planned"  # "to meet" / "to visit": an intention, not a report
     return "occurred"
 
 
-def _best_ref(refs: list[TimeRef], trigger: Token) -> TimeRef | None:
-    """Return the time reference closest to the trigger."""
-    if not refs:
+def _event_time(
+    doc: Doc, refs: list[TimeRef], region: set[int], excluded_chars: list[tuple[int, int]],
+    trigger: Token,
+) -> TimeRef | None:
+    """Return the time reference that dates the trigger: in its clause first, else nearby."""
+    region_chars = {doc[i].idx for i in region}
+
+    def usable(ref: TimeRef) -> bool:
+        before = doc.text[max(0, ref.start - 7) : ref.start].lower().split()
+        return ref.relation != "anaphoric" and not (before and before[-1] in _NOT_EVENT_TIME)
+
+    candidates = [r for r in refs if usable(r)]
+    own = [r for r in candidates if any(r.start <= c < r.end for c in region_chars)]
+    if own:
+        return min(own, key=lambda r: abs(r.start - trigger.idx))
+    root = _clause_root(trigger)
+    if _starts_clause(root):
+        # An embedded clause without its own time does not take the main clause's: in "met X
+        # on Wednesday, a day after Y received them" Y's meeting is not on Wednesday.
+        return _shifted_from_main(doc, root, candidates)
+    outside = [r for r in candidates
+               if not any(start <= r.start < end for start, end in excluded_chars)]
+    return min(outside, key=lambda r: abs(r.start - trigger.idx)) if outside else None
+
+
+_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+
+
+def _shifted_from_main(doc: Doc, clause: Token, refs: list[TimeRef]) -> TimeRef | None:
+    """Return the main clause's time moved by "N days after/before" heading this clause."""
+    marker = next((c for c in clause.children if c.lower_ in ("after", "before")), None)
+    if marker is None:
         return None
-    return min(refs, key=lambda r: abs(r.start - trigger.idx))
+    unit = next((c for c in marker.children if _lemma(c) == "day"), None)
+    if unit is None or not refs:
+        return None
+    count = next(
+        (_COUNTS.get(c.lower_) or (int(c.text) if c.text.isdigit() else None)
+         for c in unit.children if c.dep_ in ("det", "nummod")),
+        1,
+    ) or 1
+    main = [r for r in refs if r.value is not None and r.precision == "day"
+            and not (clause.idx <= r.start < clause.idx + len(doc[clause.i : clause.right_edge.i + 1].text))]
+    if not main:
+        return None
+    anchor = main[0]
+    shift = timedelta(days=-count if marker.lower_ == "after" else count)
+    return replace(anchor, value=anchor.value + shift)
+
+
+def _forward_if_planned(ref: TimeRef, status: str) -> date | None:
+    """Return the ref's date, moved a year on when a plan names a day or month without a year.
+
+    Year-less dates resolve to the past by default ("on Oct. 15" in a report); in "will meet on
+    December 17" the same words point forward.
+    """
+    value = ref.value
+    if value is None or status != "planned" or ref.relation == "future":
+        return value
+    if re.search(r"\b(19|20)\d\d\b", ref.text) or ref.precision not in ("day", "month"):
+        return value
+    try:
+        return value.replace(year=value.year + 1)
+    except ValueError:  # 29 February
+        return value + timedelta(days=365)
 
 
 def _participants(mentions: list[Mention]) -> tuple[Participant, ...]:
     """Return distinct participants ordered by side and rank."""
     seen: dict[str, Participant] = {}
     for m in mentions:
+        # Meetings are between officials: a person without an office at the date (Assad named
+        # in a 2025 article) is background, not a participant.
+        if m.role is None and not m.inferred:
+            continue
         if m.actor_id and m.side and m.kind in _PARTICIPANT_KINDS and m.actor_id not in seen:
             seen[m.actor_id] = Participant(
                 m.actor_id, m.name or m.text, m.side, m.role, m.level, m.inferred
@@ -125,13 +241,19 @@ def _participants(mentions: list[Mention]) -> tuple[Participant, ...]:
     )
 
 
+def _span_tokens(doc: Doc, mention: Mention) -> set[int]:
+    """Return the token indices a mention covers."""
+    span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+    return {t.i for t in span} if span is not None else set()
+
+
 def _place(
     doc: Doc, mentions: list[Mention], region: set[int], trigger: Token
 ) -> tuple[str | None, str | None]:
     """Return (place name, its side): a place introduced by in/to/at, or the object visited."""
     objects = {t.i for t in trigger.children if t.dep_ == "dobj"}
     for m in mentions:
-        if m.kind not in _PLACE_KINDS and m.label not in ("GPE", "LOC"):
+        if m.kind not in _PLACE_KINDS and m.label not in ("GPE", "LOC", "FAC"):
             continue
         span = doc.char_span(m.start, m.end, alignment_mode="expand")
         if span is None or span.start not in region or span.start == 0:
@@ -159,6 +281,33 @@ def _visitor_tokens(trigger: Token) -> set[int]:
     return {t.i for holder in holders for t in holder.subtree}
 
 
+def _pronoun_antecedents(
+    doc: Doc, trigger: Token, region: set[int], mentions: list[Mention]
+) -> list[Mention]:
+    """Return the persons that he/she/him/her around the trigger refer to.
+
+    The nearest earlier named person, of the side the rest of the clause lacks: "Lavrov recalled
+    that he had met al-Shaibani" makes "he" Lavrov.
+    """
+    root = _clause_root(trigger)
+    pronouns = [
+        t for t in (*trigger.children, *root.children)
+        if t.lower_ in _PRONOUNS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj")
+    ] + [g for c in root.children if c.dep_ == "agent" for g in c.children
+         if g.lower_ in _PRONOUNS]
+    found: list[Mention] = []
+    for pronoun in pronouns:
+        present = {m.side for m in mentions if _span_tokens(doc, m) & region and m.side}
+        earlier = [
+            m for m in mentions
+            if m.kind in _PARTICIPANT_KINDS and m.side and m.end <= pronoun.idx
+            and m.side not in present
+        ]
+        if earlier:
+            found.append(earlier[-1])
+    return found
+
+
 def is_new(event_date: date | None, published: date | None, window_days: int) -> bool:
     """Return True when the event happened within the window before publication."""
     if event_date is None or published is None:
@@ -169,22 +318,24 @@ def is_new(event_date: date | None, published: date | None, window_days: int) ->
 def find_event_mentions(
     doc: Doc, mentions: list[Mention], published: date | None, sides: tuple[str, str]
 ) -> list[EventMention]:
-    """Return one EventMention per sentence that reports an event with both sides involved."""
+    """Return the EventMentions of every sentence that reports an event between both sides."""
     found: list[EventMention] = []
-    ref_date = published or date.today()
-    refs_all = find_time_refs(doc.text, ref_date)
-    for index, sent in enumerate(doc.sents):
+    refs_all = find_time_refs(doc.text, published or date.today())
+    sentences = list(doc.sents)
+    for index, sent in enumerate(sentences):
         sent_mentions = [m for m in mentions if m.sentence == index]
         if not any(m.kind in _PARTICIPANT_KINDS for m in sent_mentions):
             continue
+        # Earlier sentences' people are candidates for pronouns ("He met al-Shaibani").
+        context = [m for m in mentions if m.sentence in (index - 1, index)]
         refs = [r for r in refs_all if sent.start_char <= r.start < sent.end_char]
-        anaphoric = any(r.relation == "anaphoric" for r in refs)
+        phone = _is_phone_sentence(sent)
         sentence_events: list[EventMention] = []
         for trigger in sent:
-            kind = _trigger_kind(trigger)
+            kind = _trigger_kind(trigger, phone)
             if kind is None:
                 continue
-            event = _event_at(doc, trigger, kind, sent, index, sent_mentions, refs, sides)
+            event = _event_at(doc, trigger, kind, sent, index, context, refs, sides)
             # One sentence can report two events ("X met Y on Wednesday, a day after Z received
             # them"); the same participants twice are one report.
             if event is not None and all(
@@ -193,7 +344,7 @@ def find_event_mentions(
             ):
                 sentence_events.append(event)
         found.extend(sentence_events)
-        if not sentence_events and anaphoric:
+        if not sentence_events and any(r.relation == "anaphoric" for r in refs):
             # "... al-Shaibani told Lavrov at the time": both sides together, at a time the
             # article already named; the consolidation step joins it to that event.
             people = _participants(sent_mentions)
@@ -205,54 +356,60 @@ def find_event_mentions(
     return found
 
 
+def _excluded_clause_chars(sent: Span, region: set[int]) -> list[tuple[int, int]]:
+    """Return the character ranges of the sentence's clauses outside the trigger's region."""
+    ranges = []
+    for token in sent:
+        if _starts_clause(token) and token.i not in region:
+            sub = list(token.subtree)
+            ranges.append((sub[0].idx, sub[-1].idx + len(sub[-1])))
+    return ranges
+
+
 def _event_at(
     doc: Doc,
     trigger: Token,
     kind: str,
     sent: Span,
     index: int,
-    sent_mentions: list[Mention],
+    context: list[Mention],
     refs: list[TimeRef],
     sides: tuple[str, str],
 ) -> EventMention | None:
     """Return the event a trigger reports, or None when both sides are not involved."""
     region = _region(trigger)
-    in_region = [
-        m for m in sent_mentions
-        if (span := doc.char_span(m.start, m.end, alignment_mode="expand")) is not None
-        and span.start in region
-    ]
+    in_region = [m for m in context if m.sentence == index and _span_tokens(doc, m) & region]
+    in_region += _pronoun_antecedents(doc, trigger, region, context)
     people = _participants(in_region)
     people_sides = {p.side for p in people}
-    place, place_side = _place(doc, in_region, region, trigger)
     if kind == "visit" and len(people_sides) == 2:
         kind = "meeting"  # a visit where both sides' officials appear is a meeting with hosts
     if kind == "visit":
         # A visit needs its visitor (subject / possessor / "by" agent) and a destination of the
         # other side; a name elsewhere in the sentence is not the visitor.
-        visitor_tokens = _visitor_tokens(trigger)
-        people = tuple(
-            p for p in people
-            if any(
-                (span := doc.char_span(m.start, m.end, alignment_mode="expand")) is not None
-                and span.root.i in visitor_tokens and m.actor_id == p.actor_id
-                for m in in_region
-            )
+        visitors = _visitor_tokens(trigger)
+        people = _participants(
+            [m for m in in_region if _span_tokens(doc, m) & visitors]
         )
         place, place_side = _place(doc, in_region, {t.i for t in trigger.subtree}, trigger)
         people_sides = {p.side for p in people}
         if len(people_sides) != 1 or place_side is None or place_side in people_sides:
             return None
-    elif not set(sides) <= people_sides:
-        return None
-    ref = _best_ref([r for r in refs if r.relation != "anaphoric"], trigger)
-    status = _status(trigger, sent, refs)
+    else:
+        if not set(sides) <= people_sides:
+            return None
+        place, _ = _place(doc, in_region, region, trigger)
+    ref = _event_time(doc, refs, region, _excluded_clause_chars(sent, region), trigger)
+    clause_refs = [ref] if ref is not None else []
+    status = _status(trigger, clause_refs)
     if ref is not None and ref.value is not None:
-        when, precision, source = ref.value, ref.precision, "text"
+        when, precision, source = _forward_if_planned(ref, status), ref.precision, "text"
     elif any(r.relation == "anaphoric" for r in refs):
         when, precision, source = None, None, "anaphoric"
-    else:
+    elif status == "occurred":
         when, precision, source = None, None, "published"
+    else:
+        when, precision, source = None, None, "none"  # a plan without a date stays undated
     return EventMention(
         kind, status, when, precision, source, place, people, sent.text.strip(), index
     )

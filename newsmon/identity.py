@@ -1,10 +1,12 @@
 """Event identity: when two reports describe the same real-world event, and how they merge.
 
-Rule (one function, tested as a table in tests/test_identity.py): two event reports are the same
-event when they are of the same type family (meeting/visit vs call), share at least one
-participant on each side (one side's principal may be missing only for a visit, where the host
-country stands for it), their dates are compatible (same day +-1 for time zones, or overlapping
-when one has month or year precision), and their places are compatible (same or one unknown).
+Rule (one function, `same_event`, tested as a table in tests/test_identity.py): two reports of
+the same type family (meeting/visit vs call) with compatible dates (same day +-1 for time zones,
+or overlapping periods when one has month/week/year precision) are the same event when
+- every side named in both shares at least one participant (reports name partial lists), or
+- both are dated to the very same day, one side shares a participant and the places agree
+  (two outlets naming different ministers of a delegation received by the same president).
+A visit names only the visiting side; its host side is its place.
 """
 
 from __future__ import annotations
@@ -57,12 +59,24 @@ def participants_overlap(a: tuple[Participant, ...], b: tuple[Participant, ...])
     return bool(common) and all(sides_a[side] & sides_b[side] for side in common)
 
 
+def shares_a_side(a: tuple[Participant, ...], b: tuple[Participant, ...]) -> bool:
+    """Return True when some side has a participant in both reports."""
+    sides_a, sides_b = _ids_by_side(a), _ids_by_side(b)
+    return any(sides_a[side] & sides_b[side] for side in set(sides_a) & set(sides_b))
+
+
 def same_event(a: EventMention, b: EventMention) -> bool:
     """Return True when two event reports describe the same real-world event."""
+    if type_family(a.type) != type_family(b.type):
+        return False
+    if not dates_compatible(a.date, a.date_precision, b.date, b.date_precision):
+        return False
+    if participants_overlap(a.participants, b.participants):
+        return True
+    same_day = a.date_precision == b.date_precision == "day" and a.date == b.date
     return (
-        type_family(a.type) == type_family(b.type)
-        and participants_overlap(a.participants, b.participants)
-        and dates_compatible(a.date, a.date_precision, b.date, b.date_precision)
+        same_day
+        and shares_a_side(a.participants, b.participants)
         and places_compatible(a.place, b.place)
     )
 
@@ -121,7 +135,7 @@ def consolidate(mentions: list[EventMention], published: date | None) -> list[Ev
         events.append(mention)
         evidence[len(events) - 1] = [mention.evidence]
 
-    for mention in (m for m in mentions if m.date_source == "text"):
+    for mention in (m for m in mentions if m.date_source in ("text", "none")):
         add(mention)
     for mention in (m for m in mentions if m.date_source == "anaphoric"):
         earlier = [
@@ -143,7 +157,8 @@ def consolidate(mentions: list[EventMention], published: date | None) -> list[Ev
         if len(same) == 1:
             events[same[0]] = merge(events[same[0]], replace(mention, date=None))
         elif not related and published is not None:
-            add(replace(mention, date=published, date_precision="day"))
+            # Undated past-tense news is recent news: "within the week of publication".
+            add(replace(mention, date=published, date_precision="week"))
         # Otherwise it summarises several dated events, or half-matches one: evidence only.
     return events
 

@@ -58,18 +58,31 @@ RELATION_TERMS = frozenset(
 MEETING_VERBS = frozenset(
     ["meet", "receive", "host", "confer", "greet", "welcome", "sit", "hold", "discuss", "negotiate"]
 )
+# Verbs that report a meeting only when their object is a person: "received a delegation" is a
+# meeting, "received a letter" is not.
+PERSON_OBJECT_VERBS = frozenset(["receive", "host", "greet", "welcome"])
 MEETING_NOUNS = frozenset(
-    ["meeting", "meetings", "talks", "consultations", "negotiations", "summit", "reception", "audience", "conversation"]
+    ["meeting", "talk", "talks", "consultation", "consultations", "negotiation", "negotiations",
+     "summit", "reception", "audience", "conversation", "encounter"]
 )
 HOLD_OBJECTS = frozenset(
-    ["talks", "meeting", "meetings", "consultations", "negotiations", "discussions", "conversation"]
+    ["talk", "talks", "meeting", "meetings", "consultation", "consultations", "negotiation",
+     "negotiations", "discussion", "discussions", "conversation"]
 )
-CALL_WORDS = frozenset(["phone", "telephone", "call", "phoned", "telephoned", "videoconference", "video"])
+PHONE_WORDS = frozenset(
+    ["phone", "telephone", "phoned", "telephoned", "videoconference", "video-conference"]
+)
 VISIT_WORDS = frozenset(["visit", "arrive", "trip", "travel", "tour"])
-PLANNED_CUES = frozenset(
-    ["will", "would", "shall", "expected", "scheduled", "due", "set", "plan", "plans", "planned", "planning", "upcoming", "invite", "invited", "invitation", "intend", "intends", "intended", "prepare", "preparing", "propose", "proposed", "agree", "agreed", "next", "tomorrow", "forthcoming"]
+# Modifiers that make a meeting noun a future one: "the upcoming talks", "a planned visit".
+PLANNED_MODIFIERS = frozenset(["upcoming", "planned", "forthcoming", "next", "future", "proposed"])
+# Verbs whose subject/object/complement meeting has not happened yet: "is expected to visit",
+# "the meeting was planned", "invited him to visit".
+GOVERNING_FUTURE = frozenset(
+    ["expect", "schedule", "plan", "due", "invite", "intend", "hope", "want", "prepare",
+     "propose", "set", "aim", "seek", "offer", "agree", "arrange"]
 )
-CANCEL_CUES = frozenset(["cancel", "cancelled", "canceled", "postpone", "postponed", "deny", "denied"])
+FUTURE_AUXILIARIES = frozenset(["will", "would", "shall", "'ll", "wo"])
+CANCEL_CUES = frozenset(["cancel", "postpone", "deny", "scrap", "delay", "call off"])
 NEGATIONS = frozenset(["not", "never", "no", "n't"])
 
 
