@@ -16,7 +16,6 @@ from newsmon.vocab import (
     GOVERNING_FUTURE,
     HOLD_OBJECTS,
     MEETING_NOUNS,
-    MEETING_VERBS,
     NEGATIONS,
     PERSON_OBJECT_VERBS,
     PHONE_WORDS,
