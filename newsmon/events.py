@@ -72,6 +72,8 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
                 kind = "meeting"
         elif lemma == "meet":
             kind = "meeting"
+        elif phone and lemma in ("speak", "talk", "converse", "exchange"):
+            kind = "call"  # "spoke by phone with", "talked on the telephone"
         elif lemma in ("call", "phone", "telephone", "ring"):
             # "X called Y" is a call; "called for"/"called on" is a demand.
             urged = any(c.dep_ == "prep" and c.lower_ in ("for", "on") for c in children)

