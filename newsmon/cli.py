@@ -384,5 +384,55 @@ def alerts(config: ConfigOpt = None, db: DbOpt = None) -> None:
     )
 
 
+@app.command(name="eval-extraction")
+def eval_extraction(
+    folder: Annotated[Path, typer.Argument(help="html/<id>.html.gz + ground-truth.json folder")],
+    workers: Annotated[int, typer.Option(help="Worker processes (spawned)")] = 1,
+    limit: Annotated[int | None, typer.Option(help="Only the first N pages (by id)")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline JSON: check its floors (exit 1 if missed)")
+    ] = None,
+    raise_floors: Annotated[
+        bool, typer.Option("--raise-floors", help="Raise the baseline's floors to this run")
+    ] = False,
+    allow_regression: Annotated[
+        bool, typer.Option("--allow-regression", help="With --raise-floors: may lower a floor")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why a floor is lowered (recorded)")] = None,
+) -> None:
+    """Token precision/recall/F1 of our extraction vs plain trafilatura on pages with gold text."""
+    from newsmon import extraction_eval as ev
+
+    if raise_floors and baseline is None:
+        _fail("--raise-floors needs --baseline FILE")
+    try:
+        result = ev.evaluate_extraction(folder, workers=max(1, workers), limit=limit)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+        return
+    print(ev.format_report(result))
+    if report:
+        report.write_text(json.dumps(ev.report_to_json(result), indent=2))
+    if baseline is None:
+        return
+    if raise_floors:
+        try:
+            written = ev.raise_floors(
+                baseline, result, allow_regression=allow_regression, reason=reason
+            )
+        except ev.FloorRegression as exc:
+            _fail(str(exc), code=1)
+            return
+        print(f"floors in {baseline}: {json.dumps(written['floors'])}")
+        return
+    failures = ev.gate_failures(result, ev.load_baseline(baseline))
+    for failure in failures:
+        err.print(f"[bold red]gate:[/] {failure}")
+    if failures:
+        raise typer.Exit(1)
+    print(f"gate passed: floors in {baseline} met, F1 at least plain trafilatura's")
+
+
 if __name__ == "__main__":
     app()

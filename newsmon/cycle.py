@@ -54,7 +54,8 @@ def build_article(
     )
     article = replace(article, url=item.url, canonical_url=canonical_url)
     status = article.status
-    if status == "ok" and article.language and article.language not in languages:
+    # Thin texts too: a short article in an unsupported language must not reach the NLP stage.
+    if status in ("ok", "thin") and article.language and article.language not in languages:
         status = "not_supported_language"
     return ArticleRow(aid, article, item.feed_url, status)
 

@@ -1,0 +1,83 @@
+"""Near-duplicates: wire copies are linked to the first copy, other stories on the same meeting
+are not (issue 4). The fixture texts in tests/data/dedup were written for this project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmon.cycle import mark_duplicates, needs_nlp
+from newsmon.dedup import containment, find_original, shingles
+from newsmon.models import Article
+from newsmon.settings import ExtractionSettings
+from newsmon.store.repo import ArticleRow
+
+TEXTS = Path(__file__).parent / "data" / "dedup"
+THRESHOLD = ExtractionSettings().near_duplicate_threshold  # the configured default
+
+
+def text(name: str) -> str:
+    """Return a fixture text."""
+    return (TEXTS / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def row(article_id: str, body: str, title: str = "") -> ArticleRow:
+    """Return an extracted article row carrying a text."""
+    article = Article(url=f"https://x.example/{article_id}", title=title, text=body)
+    return ArticleRow(article_id, article, "https://x.example/feed", "ok")
+
+
+def test_fixture_copies_differ_the_way_the_issue_describes() -> None:
+    original, repost = text("wire_original"), text("wire_repost")
+    assert original.splitlines()[0].lower() == repost.splitlines()[0].lower()
+    assert original.splitlines()[0] != repost.splitlines()[0]  # title case
+    assert "Daily Steppe Online" in repost and "Daily Steppe Online" not in original
+    last = [p for p in original.split("\n\n") if p.strip()][-1]
+    assert last not in repost  # the closing paragraph was rewritten
+
+
+def test_wire_repost_is_linked_to_the_first_copy() -> None:
+    rows = mark_duplicates(
+        [row("a", text("wire_original")), row("b", text("wire_repost"))], [], THRESHOLD
+    )
+    assert [r.duplicate_of for r in rows] == [None, "a"]
+    assert [needs_nlp(r) for r in rows] == [True, False]  # never a second NLP pass
+
+
+def test_wire_repost_is_linked_to_an_earlier_stored_article() -> None:
+    rows = mark_duplicates([row("b", text("wire_repost"))], [("a", text("wire_original"))],
+                           THRESHOLD)
+    assert rows[0].duplicate_of == "a"
+
+
+def test_different_story_on_the_same_meeting_is_not_linked() -> None:
+    rows = mark_duplicates(
+        [row("a", text("wire_original")), row("c", text("same_meeting_other_story")),
+         row("b", text("wire_repost"))],
+        [], THRESHOLD,
+    )
+    assert [r.duplicate_of for r in rows] == [None, None, "a"]
+
+
+def test_overlap_margins() -> None:
+    # How far each case sits from the threshold: a copy well above, another story far below
+    # (the two stories share only a quoted phrase and names).
+    original, repost, other = (shingles(text(n)) for n in
+                               ("wire_original", "wire_repost", "same_meeting_other_story"))
+    assert containment(original, repost) >= THRESHOLD + 0.04
+    assert containment(original, other) < 0.1
+    assert containment(repost, other) < 0.1
+
+
+def test_shortened_repost_is_linked() -> None:
+    # A site that runs only the first paragraphs of the wire story.
+    paragraphs = [p for p in text("wire_original").split("\n\n") if p.strip()]
+    short = "\n\n".join(paragraphs[:3]).upper()
+    assert find_original(short, [("a", shingles(text("wire_original")))], THRESHOLD) == "a"
+
+
+@pytest.mark.parametrize("body", ["", "   "])
+def test_rows_without_text_are_never_linked(body: str) -> None:
+    rows = mark_duplicates([row("a", body), row("b", body)], [], THRESHOLD)
+    assert [r.duplicate_of for r in rows] == [None, None]
