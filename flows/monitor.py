@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from newsmon.cycle import (
 from newsmon.extract import ExtractionRules
 from newsmon.fetch import FetchLimits
 from newsmon.models import FeedItem
-from newsmon.polling import PollSchedule
+from newsmon.polling import PollSchedule, is_due
 from newsmon.settings import Settings, load_settings
 from newsmon.store import connect, migrate, utcnow
 from newsmon.store.repo import feed_states, finish_run, recent_texts, register_feeds, start_run
@@ -36,7 +37,7 @@ from newsmon.watchlist import load_watchlist
 from tasks.alerts import deliver_alerts
 from tasks.feeds import fetch_page_batch, poll_feeds
 from tasks.nlp import analyze_batch
-from tasks.store import StoreCounts, save_feed_states, store_batch
+from tasks.store import StoreCounts, feeds_health, save_feed_states, store_batch
 
 BATCH = 200
 
@@ -141,7 +142,8 @@ def monitor(
     finally:
         con.close()
     now = utcnow()
-    due = [s for s in states.values() if feeds or s.next_poll_at is None or s.next_poll_at <= now]
+    # --feed polls now; configured feeds wait for their backoff / Retry-After / <ttl>.
+    due = [s for s in states.values() if feeds or is_due(s, now)]
     limits = fetch_limits(settings)
     polls = poll_feeds(due, limits, PollSchedule(), settings.fetch.global_concurrency)
     items = [item for poll in polls for item in poll.items]
@@ -184,7 +186,10 @@ def monitor(
         )
         totals = StoreCounts(*(a + b for a, b in zip(asdict(totals).values(),
                                                      asdict(counts).values(), strict=True)))
-    save_feed_states(db_path, polls)
+    quiet_days = settings.fetch.quiet_after_days
+    save_feed_states(db_path, polls, quiet_days)
+    health = feeds_health(db_path, [url for url, _ in feed_list], quiet_days)
+    feed_counts = Counter(h.status for h in health)  # ok, quiet, failing, gone, new
 
     secrets = {
         "slack": settings.slack_webhook_url.get_secret_value()
@@ -201,6 +206,13 @@ def monitor(
         "feeds_ok": sum(p.outcome != "failed" for p in polls),
         "feeds_failed": sum(p.outcome == "failed" for p in polls),
         "feeds_not_modified": sum(p.outcome in ("not_modified", "unchanged") for p in polls),
+        # Health of every feed of the run, polled this time or not (see `newsmon feeds`).
+        "feeds_healthy": feed_counts["ok"],
+        "feeds_failing": feed_counts["failing"],
+        "feeds_quiet": feed_counts["quiet"],
+        "feeds_gone": feed_counts["gone"],
+        # Reported every run until the config names the new URL.
+        "feeds_moved": [{"feed": h.url, "moved_to": h.moved_to} for h in health if h.moved_to],
         "items_seen": len(items),
         "new_articles": len(new_items),
         "thin_or_empty": thin,

@@ -82,6 +82,9 @@ class FetchResult:
     # A 304 is not an error: error_kind None, status 304, body b"".
     error_kind: str | None
     error: str | None  # human-readable, names the URL and what to do
+    # (status, target URL) of each redirect followed, in order: lets a feed poller tell a
+    # permanent move (301/308) from a temporary one without fetching again.
+    redirects: tuple[tuple[int, str], ...] = ()
 
 
 class RefusedURL(Exception):
@@ -394,6 +397,7 @@ def fetch(
     status: int | None = None
     headers: dict[str, str] = {}
     body = bytearray()
+    hops: list[tuple[int, str]] = []
 
     def result(error_kind: str | None = None, error: str | None = None) -> FetchResult:
         """Return a FetchResult from the current hop's state."""
@@ -406,6 +410,7 @@ def fetch(
             elapsed_s=time.monotonic() - start,
             error_kind=error_kind,
             error=error,
+            redirects=tuple(hops),
         )
 
     def timed_out(detail: str) -> FetchResult:
@@ -487,6 +492,8 @@ def fetch(
                 f"{current}: connection failed ({type(exc).__name__}: {exc}); retry later",
             )
         assert next_url is not None  # every other branch returned inside the with-block
+        assert status is not None
+        hops.append((status, next_url))
         current = next_url
         redirects += 1
 

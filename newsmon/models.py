@@ -25,9 +25,11 @@ class ParsedFeed:
     items: tuple[FeedItem, ...]
     title: str
     version: str
-    error_kind: str | None = None  # not_a_feed, parse_error
+    error_kind: str | None = None  # not_a_feed, parse_error, no_links
     error: str | None = None
     ttl_minutes: int | None = None
+    # How often the feed says it changes (RSS <ttl>, sy:updatePeriod/updateFrequency), seconds.
+    declared_interval_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ class FetchSettings(Section):
     per_host_concurrency: int = 2
     per_host_min_interval_s: float = 1.0
     max_new_items_per_feed: int = 200
+    # A feed with no new item for this many days is reported "quiet" (still polled as usual).
+    quiet_after_days: int = Field(14, ge=1)
     allow_private_hosts: bool = False
     user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
 

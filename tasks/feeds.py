@@ -31,6 +31,11 @@ def poll_feeds(
             logger.warning("feed %s failed (%s): %s", r.url, r.error_kind, r.error)
         else:
             logger.info("feed %s: %s, %d items", r.url, r.outcome, len(r.items))
+        if r.moved_to:
+            logger.warning(
+                "feed %s moved permanently to %s: polling the new URL from now on; update the "
+                "config", r.url, r.moved_to,
+            )
     return results
 
 

@@ -14,7 +14,9 @@ from newsmon.notify import alert_event, channel_payload
 from newsmon.polling import PollResult
 from newsmon.store import connect, utcnow
 from newsmon.store.repo import (
+    FeedHealth,
     event_alert_facts,
+    feed_health,
     queue_alert,
     record_items,
     save_article,
@@ -86,11 +88,21 @@ def store_batch(
 
 
 @task(name="save-feed-states", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def save_feed_states(db_path: Path, polls: list[PollResult]) -> None:
+def save_feed_states(db_path: Path, polls: list[PollResult], quiet_after_days: int = 14) -> None:
     """Store the feeds' new poll state, once the items they carried are safely stored."""
     con = connect(db_path)
     try:
         with transaction(con):
-            save_poll_results(con, polls)
+            save_poll_results(con, polls, quiet_after_days)
+    finally:
+        con.close()
+
+
+@task(name="feed-health", cache_policy=NO_CACHE)
+def feeds_health(db_path: Path, urls: list[str], quiet_after_days: int) -> list[FeedHealth]:
+    """Return the health of the run's feeds (status ok, quiet, failing, gone or new)."""
+    con = connect(db_path, read_only=True)
+    try:
+        return feed_health(con, utcnow(), quiet_after_days, urls)
     finally:
         con.close()

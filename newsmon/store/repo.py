@@ -18,6 +18,7 @@ from newsmon.identity import same_event
 from newsmon.models import Article, EventMention, FeedItem, Mention, Participant
 from newsmon.polling import FeedState, PollResult
 from newsmon.store import utcnow
+from newsmon.urls import canonicalize_url
 
 
 def transaction(con: duckdb.DuckDBPyConnection) -> _Transaction:
@@ -41,41 +42,144 @@ class _Transaction:
 
 def register_feeds(con: duckdb.DuckDBPyConnection, feeds: Iterable[tuple[str, str]]) -> None:
     """Insert the configured feeds (url, name) that the database does not know yet."""
-    rows = list(feeds)
+    now = utcnow()
+    rows = [(url, name, now) for url, name in feeds]
     if rows:
         con.executemany(
-            "INSERT INTO feeds (url, name) VALUES (?, ?) ON CONFLICT (url) DO UPDATE "
-            "SET name = excluded.name", rows
+            "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) ON CONFLICT (url) DO UPDATE "
+            "SET name = excluded.name, added_at = coalesce(feeds.added_at, excluded.added_at)",
+            rows,
         )
 
 
 def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, FeedState]:
     """Return the stored poll state of each URL (a blank state for unknown feeds)."""
     rows = con.execute(
-        "SELECT url, etag, last_modified, body_hash, failures, next_poll_at FROM feeds "
-        "WHERE list_contains(?, url)", [list(urls)]
+        "SELECT url, etag, last_modified, body_hash, failures, next_poll_at, moved_to, "
+        "declared_interval_s FROM feeds WHERE list_contains(?, url)", [list(urls)]
     ).fetchall()
     known = {row[0]: FeedState(*row) for row in rows}
     return {url: known.get(url, FeedState(url)) for url in urls}
 
 
-def save_poll_results(con: duckdb.DuckDBPyConnection, results: Sequence[PollResult]) -> None:
-    """Store each feed's new poll state, health and error."""
+def save_poll_results(
+    con: duckdb.DuckDBPyConnection, results: Sequence[PollResult], quiet_after_days: int = 14
+) -> None:
+    """Store each feed's new poll state, health and error (status ok, quiet, failing or gone)."""
     now = utcnow()
+    quiet_before = now - timedelta(days=quiet_after_days)
     for r in results:
         ok = r.outcome != "failed"
-        status = "ok" if ok else ("gone" if r.status == 410 else "failing")
+        _record_known_items(con, r, now)
+        # Quiet is judged on last_new_item_at, which record_items updated earlier in the run.
         con.execute(
             """
-            UPDATE feeds SET status = ?, etag = ?, last_modified = ?, body_hash = ?,
+            UPDATE feeds SET
+                status = CASE WHEN ? <> 'ok' THEN ?
+                              WHEN coalesce(last_new_item_at, added_at) < ? THEN 'quiet'
+                              ELSE 'ok' END,
+                etag = ?, last_modified = ?, body_hash = ?,
                 failures = ?, last_error_kind = ?, last_error = ?, last_polled_at = ?,
                 last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                next_poll_at = ?, title = coalesce(nullif(?, ''), title)
+                next_poll_at = ?, title = coalesce(nullif(?, ''), title),
+                moved_to = coalesce(?, moved_to), last_status_code = ?, declared_interval_s = ?
             WHERE url = ?
             """,
-            [status, r.etag, r.last_modified, r.body_hash, r.failures, r.error_kind, r.error,
-             now, ok, now, r.next_poll_at, r.title, r.url],
+            [r.health, r.health, quiet_before, r.etag, r.last_modified, r.body_hash, r.failures,
+             r.error_kind, r.error, r.polled_at or now, ok, r.polled_at or now, r.next_poll_at,
+             r.title, r.moved_to, r.status, r.declared_interval_s, r.url],
         )
+
+
+def _record_known_items(con: duckdb.DuckDBPyConnection, poll: PollResult, now: datetime) -> int:
+    """Record the poll's items whose story is already stored; return how many were new to the feed.
+
+    A feed that only carries stories first fetched through other feeds (wire copy) still brings
+    new items: recording them here keeps it from being reported quiet. Items whose story is not
+    stored (over the per-feed cap, not http) are left alone so a later run can still fetch them.
+    """
+    rows = []
+    for item in poll.items:
+        try:
+            rows.append((item.guid, item.url, canonicalize_url(item.url), item.title,
+                         item.published))
+        except ValueError:
+            continue
+    if not rows:
+        return 0
+    guids, urls, canon, titles, published = (list(column) for column in zip(*rows, strict=True))
+    inserted = con.execute(
+        """
+        INSERT INTO items
+        SELECT ?, t.guid, t.url, t.canonical_url, t.title, t.published_at, ?
+        FROM (SELECT unnest(?) AS guid, unnest(?) AS url, unnest(?) AS canonical_url,
+                     unnest(?) AS title, unnest(?::TIMESTAMP[]) AS published_at) t
+        WHERE t.canonical_url IN (SELECT canonical_url FROM articles)
+           OR t.canonical_url IN (SELECT canonical_url FROM items)
+        ON CONFLICT DO NOTHING RETURNING 1
+        """,
+        [poll.url, now, guids, urls, canon, titles, published],
+    ).fetchall()
+    if inserted:
+        con.execute(
+            "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? WHERE url = ?",
+            [len(inserted), now, poll.url],
+        )
+    return len(inserted)
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One feed's health as `newsmon feeds` and the run summary show it."""
+
+    url: str
+    name: str | None
+    title: str | None
+    status: str  # new, ok, quiet, failing, gone
+    failures: int
+    items_total: int
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    next_poll_at: datetime | None
+    last_error_kind: str | None
+    last_status_code: int | None
+    last_error: str | None
+    moved_to: str | None
+
+
+def feed_health(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    quiet_after_days: int,
+    urls: Sequence[str] | None = None,
+) -> list[FeedHealth]:
+    """Return the health of the given feeds (default: all), quiet judged at now, worst first."""
+    # Quiet is recomputed here rather than trusted from the stored status: a feed that is not
+    # due for a while (long backoff, <ttl>) goes quiet between its polls too.
+    rows = con.execute(
+        """
+        SELECT url, name, title,
+            CASE WHEN status IN ('ok', 'quiet') THEN
+                CASE WHEN coalesce(last_new_item_at, added_at) < ? THEN 'quiet' ELSE 'ok' END
+                ELSE status END AS health,
+            failures, items_total, last_polled_at, last_success_at, last_new_item_at,
+            next_poll_at, last_error_kind, last_status_code, last_error, moved_to
+        FROM feeds WHERE ? OR list_contains(?, url)
+        ORDER BY CASE health WHEN 'gone' THEN 0 WHEN 'failing' THEN 1 WHEN 'quiet' THEN 2
+                 WHEN 'new' THEN 3 ELSE 4 END, url
+        """,
+        [now - timedelta(days=quiet_after_days), urls is None, list(urls or [])],
+    ).fetchall()
+    return [FeedHealth(*row) for row in rows]
+
+
+def health_counts(rows: Sequence[FeedHealth]) -> dict[str, int]:
+    """Return how many feeds are in each status (every status present, zero if none)."""
+    counts = dict.fromkeys(("ok", "quiet", "failing", "gone", "new"), 0)
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
 
 
 # --- items -------------------------------------------------------------------------------------
