@@ -36,22 +36,20 @@ def load_nlp(model: str, fallback: str) -> Language:
     )
 
 
-def ruler_patterns(nlp: Language, watchlist: Watchlist) -> list[dict[str, object]]:
-    """Return entity-ruler token patterns for every watchlist term, case-insensitive."""
+def ruler_patterns(watchlist: Watchlist) -> list[dict[str, object]]:
+    """Return entity-ruler phrase patterns for every watchlist term (matched on lower case)."""
     patterns: list[dict[str, object]] = []
     for term in watchlist.terms:
-        tokens = [token.lower_ for token in nlp.make_doc(term.text)]
-        if not tokens:
+        text = term.text.strip()
+        if not text:
             continue
         key = _fold(term.text) if term.kind == "person" else term.actor_id
-        ent_id = f"{term.kind}|{term.side}|{key}"
-        label = _LABEL_BY_KIND[term.kind]
-        patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": ent_id})
-        last = tokens[-1]
+        entry = {"label": _LABEL_BY_KIND[term.kind], "id": f"{term.kind}|{term.side}|{key}"}
+        patterns.append({**entry, "pattern": text.lower()})
+        last = text.split()[-1]
         if term.kind in ("person", "country") and last.isalpha() and len(last) > 3:
             # Scraped text often loses apostrophes: "Assads regime", "Russias position".
-            plural = [{"LOWER": t} for t in tokens[:-1]] + [{"LOWER": last + "s"}]
-            patterns.append({"label": label, "pattern": plural, "id": ent_id})
+            patterns.append({**entry, "pattern": f"{text.lower()}s"})
     return patterns
 
 
@@ -60,10 +58,13 @@ def build_pipeline(nlp: Language, watchlist: Watchlist) -> Language:
     if RULER_NAME in nlp.pipe_names:
         nlp.remove_pipe(RULER_NAME)
     before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+    # Phrase patterns on LOWER: case-insensitive, word-bounded by tokens, and far faster than
+    # token patterns for hundreds of aliases.
     ruler = nlp.add_pipe(
-        "entity_ruler", name=RULER_NAME, config={"overwrite_ents": True}, **before
+        "entity_ruler", name=RULER_NAME,
+        config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"}, **before,
     )
-    ruler.add_patterns(ruler_patterns(nlp, watchlist))  # type: ignore[attr-defined]
+    ruler.add_patterns(ruler_patterns(watchlist))  # type: ignore[attr-defined]
     return nlp
 
 
