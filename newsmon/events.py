@@ -96,9 +96,12 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
 
 
 def _clause_root(token: Token) -> Token:
-    """Return the nearest verb at or above the token (the clause the trigger belongs to)."""
+    """Return the nearest verb at or above the token (the clause the trigger belongs to).
+
+    Tokens are compared by index: spaCy makes a new Token object on every access.
+    """
     current = token
-    while current.pos_ not in ("VERB", "AUX") and current.head is not current:
+    while current.pos_ not in ("VERB", "AUX") and current.head.i != current.i:
         current = current.head
     return current
 
@@ -120,12 +123,12 @@ def _region(trigger: Token) -> set[int]:
     root = _clause_root(trigger)
     excluded: set[int] = set()
     for token in root.subtree:
-        if token is root or not _starts_clause(token):
+        if token.i == root.i or not _starts_clause(token):
             continue
         if trigger not in token.subtree:
             excluded.update(t.i for t in token.subtree)
     region = {t.i for t in root.subtree} - excluded
-    if root.dep_ in ("relcl", "acl") and root.head is not root:
+    if root.dep_ in ("relcl", "acl") and root.head.i != root.i:
         head = root.head
         region.update(t.i for t in head.lefts if t.dep_ in ("compound", "amod"))
         region.add(head.i)
@@ -142,7 +145,7 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
     if any(t.dep_ == "aux" and t.lower_ in FUTURE_AUXILIARIES for t in root.children):
         return "planned"
     # "the meeting was planned", "plans to meet", "is due to hold talks", "invited X to visit".
-    if _lemma(root) in GOVERNING_FUTURE and root is not trigger:
+    if _lemma(root) in GOVERNING_FUTURE and root.i != trigger.i:
         return "planned"
     governor = root.head
     if root.dep_ in ("xcomp", "ccomp", "advcl") and _lemma(governor) in GOVERNING_FUTURE:
@@ -277,7 +280,7 @@ def _visitor_tokens(trigger: Token) -> set[int]:
         ]
         # "X paid a visit", "during a visit to Moscow, X said": the governing verb's subject.
         verb = _clause_root(trigger)
-        if verb is not trigger and trigger.dep_ in ("dobj", "pobj"):
+        if verb.i != trigger.i and trigger.dep_ in ("dobj", "pobj"):
             holders += [c for c in verb.children if c.dep_ == "nsubj"]
     return {t.i for holder in holders for t in holder.subtree}
 
