@@ -27,6 +27,7 @@ from newsmon.cycle import (
 from newsmon.extract import ExtractionRules
 from newsmon.fetch import FetchLimits
 from newsmon.models import FeedItem
+from newsmon.outbox import AlertPolicy
 from newsmon.polling import PollSchedule, is_due
 from newsmon.settings import Settings, load_settings
 from newsmon.store import connect, migrate, utcnow
@@ -34,7 +35,8 @@ from newsmon.store.repo import feed_states, finish_run, recent_texts, register_f
 from newsmon.store.repo import unseen_items as filter_unseen
 from newsmon.urls import canonicalize_url
 from newsmon.watchlist import load_watchlist
-from tasks.alerts import deliver_alerts
+from tasks.alerts import deliver_alerts, resolve_destinations
+from tasks.faults import fault_point
 from tasks.feeds import fetch_page_batch, poll_feeds
 from tasks.nlp import analyze_batch
 from tasks.store import StoreCounts, feeds_health, save_feed_states, store_batch
@@ -124,6 +126,7 @@ def monitor(
     """Run one monitoring cycle and return its summary."""
     logger = get_run_logger()
     started = time.monotonic()
+    cycle_started = utcnow()  # updates are rate-limited per event per cycle from here
     overrides: dict[str, Any] = {"database": db}
     settings = load_settings(Path(config) if config else None, **overrides)
     if allow_private_hosts is not None:
@@ -160,7 +163,7 @@ def monitor(
         settings.events.alert_types, settings.events.alert_planned,
         settings.events.max_article_age_days,
     )
-    channels = settings.alerts.channels
+    policy = AlertPolicy.from_settings(settings.alerts)
     totals = StoreCounts()
     relevant = thin = duplicates = 0
     for start in range(0, len(new_items), BATCH):
@@ -182,7 +185,8 @@ def monitor(
         thin += sum(w.row.status in ("thin", "empty") for w in work)
         duplicates += sum(w.row.duplicate_of is not None for w in work)
         counts = store_batch(
-            db_path, work, by_id, watchlist.name, watchlist.title, channels, alert_rules
+            db_path, work, by_id, watchlist.name, watchlist.title, policy, alert_rules,
+            cycle_started,
         )
         totals = StoreCounts(*(a + b for a, b in zip(asdict(totals).values(),
                                                      asdict(counts).values(), strict=True)))
@@ -191,13 +195,14 @@ def monitor(
     health = feeds_health(db_path, [url for url, _ in feed_list], quiet_days)
     feed_counts = Counter(h.status for h in health)  # ok, quiet, failing, gone, new
 
-    secrets = {
-        "slack": settings.slack_webhook_url.get_secret_value()
-        if settings.slack_webhook_url else None,
-        "webhook": settings.webhook_url.get_secret_value() if settings.webhook_url else None,
-    }
+    # Test hook (NEWSMON_FAULT=after_store): die here, events and their alerts committed and
+    # nothing delivered, to show that the next cycle delivers them (docs/alerts.md).
+    fault_point("after_store")
     delivery = (
-        deliver_alerts(db_path, secrets, settings.alerts.timeout_s, settings.alerts.max_attempts)
+        deliver_alerts(
+            db_path, resolve_destinations(settings), settings.alerts.timeout_s,
+            settings.alerts.max_attempts,
+        )
         if send_alerts else None
     )
     summary: dict[str, Any] = {
@@ -224,6 +229,12 @@ def monitor(
         "alerts_delivered": delivery.delivered if delivery else 0,
         "alerts_retrying": delivery.retrying if delivery else 0,
         "alerts_failed": delivery.failed if delivery else 0,
+        "alerts_waiting": delivery.waiting if delivery else 0,
+        "alerts_resent_after_crash": delivery.resent if delivery else 0,
+        # Reasons are fixed codes or redacted text: never a webhook URL.
+        "alert_failures": [
+            {"alert": alert_id, "reason": reason} for alert_id, reason in delivery.failures
+        ] if delivery else [],
         "feed_errors": [
             {"feed": p.url, "kind": p.error_kind, "error": p.error}
             for p in polls if p.outcome == "failed"
@@ -245,10 +256,15 @@ def monitor(
 def summary_markdown(summary: dict[str, Any]) -> str:
     """Return the run summary as a markdown table (the Prefect artifact)."""
     lines = ["# newsmon cycle", "", "| measure | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in summary.items() if k != "feed_errors"]
+    lines += [
+        f"| {k} | {v} |" for k, v in summary.items() if k not in ("feed_errors", "alert_failures")
+    ]
     if summary["feed_errors"]:
         lines += ["", "## Feed problems", "", "| feed | kind | error |", "|---|---|---|"]
         lines += [f"| {e['feed']} | {e['kind']} | {e['error']} |" for e in summary["feed_errors"]]
+    if summary.get("alert_failures"):
+        lines += ["", "## Alerts that failed", "", "| alert | reason |", "|---|---|"]
+        lines += [f"| {f['alert']} | {f['reason']} |" for f in summary["alert_failures"]]
     return "\n".join(lines)
 
 

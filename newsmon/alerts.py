@@ -82,6 +82,7 @@ class AlertEvent:
     evidence: str
     sources: tuple[AlertSource, ...]  # first report first
     watchlist_title: str
+    change: str | None = None  # for an update: what changed ("now occurred", "2 more sources")
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,7 +239,8 @@ def headline(event: AlertEvent, max_chars: int = SLACK_HEADER_MAX) -> str:
             who = _clean(event.watchlist_title) or "participants not identified"
         if event.kind == "update":
             # The type becomes one more "·" segment, so the line has a single colon.
-            text = "Update — more sources: " + _SEP.join([label, who, *tail])
+            change = _clean(event.change) or "more sources"
+            text = f"Update — {change}: " + _SEP.join([label, who, *tail])
         else:
             text = f"{label}: " + _SEP.join([who, *tail])
         return f"[TEST] {text}" if event.kind == "test" else text
@@ -539,6 +541,7 @@ def webhook_payload(event: AlertEvent) -> dict[str, Any]:
         "schema": WEBHOOK_SCHEMA,
         "event_id": event.event_id,
         "kind": event.kind,
+        "change": event.change,
         "type": event.type,
         "status": event.status,
         "date": date,

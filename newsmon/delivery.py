@@ -152,7 +152,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 def _post(
-    client: httpx.Client, url: str, payload: dict[str, Any], timeout_s: float
+    client: httpx.Client,
+    url: str,
+    payload: dict[str, Any],
+    timeout_s: float,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response | DeliveryResult:
     """Return the response to a JSON POST, or the DeliveryResult for a request that failed."""
     try:
@@ -166,7 +170,7 @@ def _post(
             return client.post(
                 url,
                 content=body,
-                headers={"Content-Type": "application/json; charset=utf-8"},
+                headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
                 timeout=timeout_s,
                 # A webhook never redirects; following one would send the alert somewhere else.
                 follow_redirects=False,
@@ -241,14 +245,21 @@ def post_slack(
 
 
 def post_webhook(
-    client: httpx.Client, url: str, payload: dict[str, Any], timeout_s: float
+    client: httpx.Client,
+    url: str,
+    payload: dict[str, Any],
+    timeout_s: float,
+    idempotency_key: str | None = None,
 ) -> DeliveryResult:
     """Return the outcome of posting payload as JSON to a generic webhook.
 
     Any 2xx is delivered; 429, 408, 5xx, timeouts and connection errors are retried; other
-    statuses are permanent failures ("client_error 404", "unexpected_redirect 301").
+    statuses are permanent failures ("client_error 404", "unexpected_redirect 301"). The
+    idempotency key, when given, is sent as the Idempotency-Key header so that a receiver can
+    drop the duplicate the outbox may send after a crash or a timeout (docs/alerts.md).
     """
-    result = _post(client, url, payload, timeout_s)
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    result = _post(client, url, payload, timeout_s, headers)
     if isinstance(result, DeliveryResult):
         return result
     status = result.status_code

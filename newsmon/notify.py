@@ -15,7 +15,9 @@ from newsmon.alerts import (
 from newsmon.dates import format_date
 
 
-def alert_event(facts: dict[str, Any], kind: str, watchlist_title: str) -> AlertEvent:
+def alert_event(
+    facts: dict[str, Any], kind: str, watchlist_title: str, change: str | None = None
+) -> AlertEvent:
     """Return the AlertEvent for stored event facts (see repo.event_alert_facts)."""
     return AlertEvent(
         event_id=facts["event_id"],
@@ -28,6 +30,7 @@ def alert_event(facts: dict[str, Any], kind: str, watchlist_title: str) -> Alert
         evidence=facts["evidence"],
         sources=tuple(AlertSource(u, t, s, p) for u, t, s, p in facts["sources"]),
         watchlist_title=watchlist_title,
+        change=change,
     )
 
 

@@ -78,11 +78,30 @@ class EventSettings(Section):
     alert_planned: bool = False
 
 
+Channel = Literal["console", "slack", "webhook"]
+
+
+class AlertRoute(Section):
+    """Events of this watchlist (any if unset) and these types (any if unset) go to channels."""
+
+    watchlist: str | None = None
+    types: tuple[str, ...] | None = None
+    channels: tuple[Channel, ...]
+
+
 class AlertSettings(Section):
-    channels: tuple[Literal["console", "slack", "webhook"], ...] = ("console",)
+    channels: tuple[Channel, ...] = ("console",)
+    # Per watchlist / event type; every matching route's channels, else `channels` above.
+    routes: tuple[AlertRoute, ...] = ()
+    # Name of a Prefect Secret block, or "block-type/name" of a SlackWebhook block (prefect core
+    # or prefect-slack), holding the Slack webhook URL; NEWSMON_SLACK_WEBHOOK_URL wins if set.
     slack_secret_block: str | None = None
-    max_attempts: int = 8
-    timeout_s: float = 10.0
+    max_attempts: int = Field(default=8, ge=1)
+    timeout_s: float = Field(default=10.0, gt=0)
+    updates: bool = True  # follow-up messages: planned -> occurred, more sources
+    max_updates_per_event_per_cycle: int = Field(default=1, ge=0)
+    digest: bool = False  # flows/digest.py sends the day's digest only when true
+    digest_channels: tuple[Channel, ...] | None = None  # default: `channels`
 
 
 class Settings(BaseSettings):

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsmon.analysis import Analysis
 from newsmon.cycle import AlertRules, PageWork, alert_kind
-from newsmon.notify import alert_event, channel_payload
+from newsmon.outbox import AlertPolicy
 from newsmon.polling import PollResult
 from newsmon.store import connect, utcnow
+from newsmon.store.outbox import queue_event_alerts
 from newsmon.store.repo import (
     FeedHealth,
-    event_alert_facts,
     feed_health,
-    queue_alert,
     record_items,
     save_article,
     save_mentions,
@@ -26,6 +26,7 @@ from newsmon.store.repo import (
     store_event,
     transaction,
 )
+from tasks.runlog import run_logger
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class StoreCounts:
     articles: int = 0
     events_created: int = 0
     events_merged: int = 0
-    alerts_queued: int = 0
+    alerts_queued: int = 0  # outbox rows (one per channel), first alerts and updates
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -45,12 +46,15 @@ def store_batch(
     analyses: dict[str, Analysis],
     watchlist_name: str,
     watchlist_title: str,
-    channels: tuple[str, ...],
+    policy: AlertPolicy,
     rules: AlertRules,
+    cycle_started: datetime | None = None,
 ) -> StoreCounts:
     """Store a batch of pages, articles, mentions, events and their alerts in one transaction."""
     created = merged = queued = 0
-    to_alert: list[tuple[str, str]] = []
+    # event id -> the first alert it deserves (None: none, but maybe an update); insertion order
+    # is report order, so alerts are queued in the order their events were reported.
+    touched: dict[str, str | None] = {}
     now = utcnow()
     con = connect(db_path)
     try:
@@ -67,20 +71,28 @@ def store_batch(
                     stored = store_event(con, watchlist_name, w.row.id, event, now)
                     created += stored.created
                     merged += not stored.created
-                    kind = alert_kind(event, stored.created, w.row.article, now, rules)
-                    if kind is not None:
-                        to_alert.append((stored.event_id, kind))
-            # Alerts are built after the whole batch is stored, so an alert shows every
-            # participant and source the batch reported, in the same transaction as the events.
-            for event_id, kind in to_alert:
-                alert = alert_event(event_alert_facts(con, event_id), kind, watchlist_title)
-                for channel in channels:
-                    queued += queue_alert(
-                        con, event_id, kind, channel, channel_payload(alert, channel), now
+                    # A planned event that now took place alerts like a new one if it never
+                    # alerted while planned (alert_planned off), judged on this report.
+                    became_occurred = (
+                        stored.previous_status == "planned" and event.status == "occurred"
                     )
+                    kind = alert_kind(
+                        event, stored.created or became_occurred, w.row.article, now, rules
+                    )
+                    previous = touched.get(stored.event_id)
+                    touched[stored.event_id] = "new" if "new" in (kind, previous) else (
+                        kind or previous
+                    )
+            # Alerts are built after the whole batch is stored, so an alert shows every
+            # participant and source the batch reported, in the same transaction as the events:
+            # an event and its alert rows commit together or not at all (the outbox).
+            for event_id, kind in touched.items():
+                queued += queue_event_alerts(
+                    con, event_id, kind, policy, watchlist_title, now, cycle_started or now
+                )
     finally:
         con.close()
-    get_run_logger().info(
+    run_logger("newsmon.store").info(
         "stored %d articles, %d new events, %d merged reports, %d alerts queued",
         len(work), created, merged, queued,
     )

