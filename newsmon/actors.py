@@ -56,7 +56,7 @@ def _side_of_token(token: Token) -> str | None:
     return None
 
 
-def _title_before(ent: Span, max_tokens: int = 7) -> tuple[str | None, list[Token]]:
+def _title_before(ent: Span, max_tokens: int = 10) -> tuple[str | None, list[Token]]:
     """Return the side named in the title phrase just before a name, and the phrase tokens."""
     tokens: list[Token] = []
     index = ent.start - 1
@@ -65,11 +65,20 @@ def _title_before(ent: Span, max_tokens: int = 7) -> tuple[str | None, list[Toke
         token = ent.doc[index]
         if token.is_punct and token.text not in ("'s", "'", "’s", "-"):
             break
-        if token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of", "for"):
+        # Office words end no title even when mis-tagged ("... and expatriates" as a verb).
+        if (token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of", "for")
+                and token.lower_ not in _OFFICE_WORDS):
             break
         tokens.insert(0, token)
         index -= 1
     return _affiliation(tokens), tokens
+
+
+def _third_party_title(tokens: list[Token]) -> bool:
+    """Return True when a title names a country or body outside the watchlist ("Iraqi FM")."""
+    return _affiliation(tokens) is None and any(
+        t.ent_type_ in ("NORP", "GPE", "ORG") and not t.ent_id_ for t in tokens
+    )
 
 
 def _affiliation(tokens: list[Token]) -> str | None:
@@ -117,10 +126,22 @@ def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
         return None, None
     phrase = " ".join(t.text for t in tokens if _side_of_token(t) is None and not t.is_punct)
     phrase = re.sub(r"^(the|his|her|its|their)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    # "minister of foreign affairs of [Syria]": the side was cut out, leaving a dangling "of".
+    phrase = re.sub(r"(\s+(of|the|for|to|and))+$", "", phrase, flags=re.IGNORECASE)
     level = next((LEVEL_BY_WORD[w] for w in words if w in LEVEL_BY_WORD), "official")
     if "deputy" in words:
         level = "deputy_minister"
     return canonical_office(phrase) if phrase else None, level
+
+
+def _names_agree(name: str, person: Person) -> bool:
+    """Return True when a name is the person's (same surname, or a cut-off start of a name)."""
+    folded = _fold(name)
+    for alias in (person.name, *person.aliases):
+        full = _fold(alias)
+        if full.split()[-1] == folded.split()[-1] or (len(folded) >= 6 and full.startswith(folded)):
+            return True
+    return False
 
 
 def _slug(text: str) -> str:
@@ -148,6 +169,10 @@ class _Resolver:
         if ent.ent_id_ and "|" in ent.ent_id_:
             kind, side, key = ent.ent_id_.split("|", 2)
             if kind == "person":
+                if _third_party_title(_title_before(ent)[1]):
+                    # "Iraqi Foreign Minister Ibrahim al-Jaafari" is not Syria's Bashar Jaafari.
+                    return Mention(sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
+                                   name=ent.text)
                 found = self.watchlist.persons_named(key) or self.watchlist.persons_named(
                     key.removesuffix("s")
                 )
@@ -179,7 +204,7 @@ class _Resolver:
         office, level = _role_from_tokens(tokens) if side else (None, None)
         if side and office:
             holder = self.watchlist.office_holder(side, office, self.when)
-            if holder is not None and _fold(holder.name.split()[-1]) == last:
+            if holder is not None and _names_agree(name, holder):
                 return _person_mention(ent, holder, side, self.when, sentence)
             mention = Mention(
                 sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
@@ -190,9 +215,51 @@ class _Resolver:
         return Mention(sentence, ent.start_char, ent.end_char, ent.text, "PERSON", name=name)
 
 
+def _country_of_token(token: Token) -> str | None:
+    """Return the side when the token is part of a country name (not a demonym or capital)."""
+    if token.ent_id_.startswith("country|"):
+        return token.ent_id_.split("|", 2)[1]
+    return None
+
+
+_STATE_NOUNS = frozenset(
+    ["arab", "republic", "federation", "government", "authorities", "cabinet", "administration"]
+)
+
+
+def _side_after_of(tokens: list[Token], j: int) -> tuple[str, int]:
+    """Return (side, last index) of an "of (the) <country>" tail after an office ending at j.
+
+    Only a country name ends the title: "leader of the Syrian opposition" and "leader of
+    Syria's Popular Front" name something other than the state.
+    """
+    k = j + 1
+    if k < len(tokens) and tokens[k].lower_ == "of":
+        k += 1
+        if k < len(tokens) and tokens[k].lower_ == "the":
+            k += 1
+        side = _country_of_token(tokens[k]) if k < len(tokens) else None
+        if side is None and k < len(tokens) and tokens[k].ent_id_.startswith("demonym|"):
+            # "of the Syrian government", or a post cut off at "of the syrian a...".
+            after = tokens[k + 1] if k + 1 < len(tokens) else None
+            if after is None or after.lower_ in _STATE_NOUNS or (
+                    after.i == after.doc[-1].i and len(after.text) <= 3):
+                return tokens[k].ent_id_.split("|", 2)[1], k
+        if side:
+            end = k
+            while end + 1 < len(tokens) and _country_of_token(tokens[end + 1]) == side:
+                end += 1
+            after = tokens[end + 1] if end + 1 < len(tokens) else None
+            if after is not None and after.lower_ in ("'s", "’s", "s"):
+                return "", j
+            return side, end
+    return "", j
+
+
 def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
     """Return (start, end, side-or-'', office) for office titles in a sentence not followed by a
-    name: "his Russian counterpart", "Syria's foreign and defence ministers"."""
+    name: "his Russian counterpart", "Syria's foreign and defence ministers", "minister of
+    foreign affairs of the Syrian Arab Republic"."""
     found: list[tuple[int, int, str, str]] = []
     tokens = list(sent)
     i = 0
@@ -206,6 +273,10 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
             tokens[j + 1].lower_ in _OFFICE_WORDS or tokens[j + 1].lower_ in ("of", "and")
         ):
             j += 1
+        while j > i and tokens[j].lower_ in ("of", "and"):
+            j -= 1  # "minister of" before "the Syrian Arab Republic": the office ends earlier
+        office_end = j
+        tail_side, j = _side_after_of(tokens, j)
         # Walk back over modifiers: "Syria's foreign", "his Russian", "the Syrian".
         k = i
         side = ""
@@ -220,8 +291,12 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
         followed_by_name = j + 1 < len(tokens) and tokens[j + 1].ent_type_ == "PERSON"
         preceded_by_name = possessive == "," and k - 2 >= 0 and tokens[k - 2].ent_type_ == "PERSON"
         if not followed_by_name and not preceded_by_name:
-            phrase = " ".join(t.text for t in tokens[k : j + 1])
-            found.append((tokens[k].i, tokens[j].i + 1, side or possessive, phrase))
+            office_start = next(
+                (n for n in range(k, office_end + 1) if not _side_of_token(tokens[n])
+                 and tokens[n].lower_ not in ("'s", "’s")), i,
+            )
+            phrase = " ".join(t.text for t in tokens[office_start : office_end + 1])
+            found.append((tokens[k].i, tokens[j].i + 1, side or tail_side or possessive, phrase))
         i = j + 1
     return found
 
@@ -271,6 +346,36 @@ def resolve_offices(
     return out
 
 
+_GROUP_WORDS = frozenset(["delegation", "officials", "diplomats", "delegations"])
+
+
+def resolve_groups(doc: Doc, watchlist: Watchlist) -> list[Mention]:
+    """Return mentions of a side's official group: "a Russian delegation", "Syria's officials".
+
+    Such a group stands for its side in a meeting when no member is named.
+    """
+    out: list[Mention] = []
+    index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    for sent in doc.sents:
+        tokens = list(sent)
+        for position, token in enumerate(tokens):
+            if token.lower_ not in _GROUP_WORDS:
+                continue
+            side = None
+            for back in range(position - 1, max(position - 4, -1), -1):
+                side = _side_of_token(tokens[back])
+                if side or tokens[back].pos_ not in ("ADJ", "NOUN", "PART", "PROPN"):
+                    break
+            if not side:
+                continue
+            name = f"{watchlist.side(side).names[0]} {token.lower_}"
+            out.append(Mention(
+                index[sent.start], token.idx, token.idx + len(token), token.text, "NORP",
+                f"{side}:group", name, side, "group", "delegation", "official", True,
+            ))
+    return out
+
+
 def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
     """Return every entity mention of the document, resolved to actors at the date."""
     resolver = _Resolver(doc, watchlist, when)
@@ -280,4 +385,5 @@ def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[
         if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
     ]
     mentions.extend(resolve_offices(doc, mentions, watchlist, when))
+    mentions.extend(resolve_groups(doc, watchlist))
     return sorted(mentions, key=lambda m: (m.start, m.end))

@@ -25,7 +25,7 @@ from newsmon.vocab import (
 )
 from newsmon.watchlist import LEVEL_RANK
 
-_PARTICIPANT_KINDS = ("person", "office")
+_PARTICIPANT_KINDS = ("person", "office", "group")
 _PLACE_KINDS = ("capital", "place", "country")
 _PLACE_PREPOSITIONS = ("in", "to", "at", "from")
 # Clause links that start a separate statement: what is said in a quote is not the meeting.
@@ -86,6 +86,10 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
     elif token.pos_ in ("NOUN", "PROPN"):
         if lemma in MEETING_NOUNS or token.lower_ in MEETING_NOUNS:
             kind = "meeting"
+        elif "conference" in token.lower_ and any(
+            t.lower_ == "joint" for t in token.lefts
+        ):
+            kind = "meeting"  # a joint news conference puts both sides in one room
         elif lemma in ("visit", "trip", "tour"):
             kind = "visit"
         elif lemma == "call" and phone:
@@ -111,6 +115,12 @@ def _starts_clause(token: Token) -> bool:
     if token.dep_ == "conj":
         return token.pos_ in ("VERB", "AUX")
     return token.dep_ in _SEPARATE_CLAUSES
+
+
+def _is_flat(doc: Doc) -> bool:
+    """Return True for text without capitals (social posts), where parses are unreliable."""
+    letters = [c for c in doc.text[:2000] if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) < 0.01 * len(letters)
 
 
 def _region(trigger: Token) -> set[int]:
@@ -236,6 +246,8 @@ def _participants(mentions: list[Mention]) -> tuple[Participant, ...]:
         # in a 2025 article) is background, not a participant.
         if m.role is None and not m.inferred:
             continue
+        if m.inferred and m.kind != "group" and m.level in (None, "official"):
+            continue  # an unknown "leader of a movement" is not an official of the state
         if m.actor_id and m.side and m.kind in _PARTICIPANT_KINDS and m.actor_id not in seen:
             seen[m.actor_id] = Participant(
                 m.actor_id, m.name or m.text, m.side, m.role, m.level, m.inferred
@@ -381,14 +393,23 @@ def _event_at(
     sides: tuple[str, str],
 ) -> EventMention | None:
     """Return the event a trigger reports, or None when both sides are not involved."""
-    region = _region(trigger)
+    # Lower-case posts parse badly ("and expatriates" becomes a verb): their clause is the
+    # whole sentence, which is short anyway.
+    region = {t.i for t in sent} if _is_flat(doc) else _region(trigger)
     in_region = [m for m in context if m.sentence == index and _span_tokens(doc, m) & region]
     in_region += _pronoun_antecedents(doc, trigger, region, context)
     people = _participants(in_region)
     people_sides = {p.side for p in people}
     if kind == "visit" and len(people_sides) == 2:
         kind = "meeting"  # a visit where both sides' officials appear is a meeting with hosts
-    if kind == "visit":
+    if kind == "meeting" and len(people_sides) == 1:
+        # "A Russian delegation held consultations in Damascus": talks hosted by the other side,
+        # whose officials go unnamed, are a visit by the side that is named.
+        place, place_side = _place(doc, in_region, region, trigger)
+        if place_side is None or place_side in people_sides:
+            return None
+        kind = "visit"
+    elif kind == "visit":
         # A visit needs its visitor (subject / possessor / "by" agent) and a destination of the
         # other side; a name elsewhere in the sentence is not the visitor.
         visitors = _visitor_tokens(trigger)

@@ -113,4 +113,8 @@ def canonical_office(text: str) -> str:
     return folded
 
 
-_OFFICE_MODIFIERS = frozenset(["vice", "deputy", "first", "former", "ex", "acting", "assistant"])
+# Words before an office that make the phrase about someone else: "vice president", "adviser
+# to the president".
+_OFFICE_MODIFIERS = frozenset(
+    ["vice", "deputy", "first", "former", "ex", "acting", "assistant", "the", "to", "for", "of"]
+)
