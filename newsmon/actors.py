@@ -74,10 +74,23 @@ def _title_before(ent: Span, max_tokens: int = 10) -> tuple[str | None, list[Tok
     return _affiliation(tokens), tokens
 
 
+_LEGAL_FORMULA = frozenset(["banned", "outlawed", "prohibited", "illegal", "terrorist"])
+_INTERNATIONAL_BODIES = frozenset(["un", "u.n.", "eu", "nato", "opcw", "icrc", "osce", "who"])
+
+
+def _after_legal_formula(ent: Span) -> bool:
+    """Return True for "(banned in Russia)"-style formulas Russian media attach to group names."""
+    doc = ent.doc
+    words = [doc[i].lower_ for i in range(max(ent.start - 3, 0), ent.start)]
+    return len(words) >= 2 and words[-1] == "in" and any(w in _LEGAL_FORMULA for w in words)
+
+
 def _third_party_title(tokens: list[Token]) -> bool:
-    """Return True when a title names a country or body outside the watchlist ("Iraqi FM")."""
+    """Return True when a title names another country or an international body ("Iraqi FM",
+    "UN envoy"); a ministry without a country ("foreign ministry spokesperson") is not one."""
     return _affiliation(tokens) is None and any(
-        t.ent_type_ in ("NORP", "GPE", "ORG") and not t.ent_id_ for t in tokens
+        (t.ent_type_ in ("NORP", "GPE") and not t.ent_id_) or t.lower_ in _INTERNATIONAL_BODIES
+        for t in tokens
     )
 
 
@@ -180,6 +193,8 @@ class _Resolver:
                 if person:
                     return _person_mention(ent, person, side, self.when, sentence)
                 return None
+            if kind == "country" and _after_legal_formula(ent):
+                kind = "boilerplate"  # "Daesh (banned in Russia)": a legal formula of the press
             return Mention(
                 sentence, ent.start_char, ent.end_char, ent.text, ent.label_, key, ent.text,
                 side, kind,
@@ -307,6 +322,7 @@ def resolve_offices(
     """Return mentions for untitled office phrases resolved to the office holders at the date."""
     out: list[Mention] = []
     index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    named_sides = {m.side for m in mentions if m.side}
     for sent in doc.sents:
         sentence = index[sent.start]
         people = [m for m in mentions if m.sentence == sentence and m.kind == "person" and m.side]
@@ -331,6 +347,14 @@ def resolve_offices(
                                canonical_office(f"{plural.group(2)} minister")]
                 else:
                     offices = [canonical_office(phrase)]
+            generic = "leader" in phrase.lower() or "official" in phrase.lower()
+            if (not side and not generic and start > 0 and people
+                    and doc[start - 1].lower_ in ("with", "and")):
+                # "Lavrov met with the minister of foreign affairs [of ...]" in a text that names
+                # the other side: the counterpart is that side's office holder.
+                own = {m.side for m in people}
+                others = [k for k in named_sides if k not in own]
+                side = others[0] if len(own) == 1 and len(others) == 1 else ""
             if not side:
                 continue
             for office in offices:
@@ -376,6 +400,34 @@ def resolve_groups(doc: Doc, watchlist: Watchlist) -> list[Mention]:
     return out
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def resolve_markers(doc: Doc, watchlist: Watchlist) -> list[Mention]:
+    """Return side mentions that are not words: flag emoji and links to official domains.
+
+    Posts of a foreign ministry mark countries with flags ("🇷🇺 🇸🇾") and link their own site;
+    a link to a side's official domain means that side is speaking.
+    """
+    starts = [sent.start_char for sent in doc.sents]
+
+    def sentence_at(offset: int) -> int:
+        return max((i for i, start in enumerate(starts) if start <= offset), default=0)
+
+    out: list[Mention] = []
+    for flag, side in watchlist.flags.items():
+        for match in re.finditer(re.escape(flag), doc.text):
+            out.append(Mention(sentence_at(match.start()), match.start(), match.end(), flag,
+                               "GPE", side, flag, side, "country"))
+    for match in _URL.finditer(doc.text):
+        side = watchlist.publisher_side(match.group(0))
+        if side:
+            out.append(Mention(sentence_at(match.start()), match.start(), match.end(),
+                               match.group(0), "ORG", f"{side}:publisher", "official source",
+                               side, "institution"))
+    return out
+
+
 def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
     """Return every entity mention of the document, resolved to actors at the date."""
     resolver = _Resolver(doc, watchlist, when)
@@ -384,6 +436,7 @@ def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[
         for ent in doc.ents
         if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
     ]
+    mentions.extend(resolve_markers(doc, watchlist))
     mentions.extend(resolve_offices(doc, mentions, watchlist, when))
     mentions.extend(resolve_groups(doc, watchlist))
     return sorted(mentions, key=lambda m: (m.start, m.end))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from spacy.language import Language
@@ -26,6 +26,7 @@ class AnalysisInput:
     text: str
     title: str = ""
     published: date | None = None
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Analysis:
     actors: tuple[ActorSummary, ...] = ()
     events: tuple[EventMention, ...] = ()
     mentions: tuple[Mention, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def analyze(
 ) -> Iterator[Analysis]:
     """Yield one Analysis per input, in order; only prefilter survivors pay for spaCy."""
     items = list(items)
-    passed = [prefilter(nlp_text(item), watchlist).passed for item in items]
+    passed = [prefilter(nlp_text(item), watchlist, item.url).passed for item in items]
     candidates = [item for item, ok in zip(items, passed, strict=True) if ok]
     docs = nlp.pipe((nlp_text(item) for item in candidates), batch_size=rules.batch_size)
     doc_iter = iter(docs)
@@ -122,15 +124,18 @@ def analyze_doc(doc, item: AnalysisInput, watchlist: Watchlist, rules: AnalysisR
         for e in consolidate(reports, item.published)
     ]
     words = [[t.lower_ for t in sent] for sent in doc.sents]
-    per_sentence = sentence_sides(mentions, words)
-    title_hits = prefilter(item.title, watchlist).hits if item.title else {}
-    title_sides = frozenset(side for side, n in title_hits.items() if n)
+    per_sentence = sentence_sides(mentions, words, watchlist.publisher_side(item.url))
+    # An untitled text (a post, a wire line) opens with its own headline: its first sentence.
+    # With a title, nlp_text puts the title first too, so sentence 0 is the headline either way.
+    headline_sides = per_sentence[0].sides if per_sentence else frozenset()
     actors = summarise_actors(mentions)
     names: dict[str, list[str]] = defaultdict(list)
     for actor in actors:
         names[actor.country].append(actor.name)
-    relevance = score_relevance(per_sentence, title_sides, events, dict(names), rules.threshold)
+    relevance = score_relevance(
+        per_sentence, headline_sides, events, dict(names), rules.threshold
+    )
     return Analysis(
         item.id, True, relevance.relevant, relevance.score, relevance.reason, actors,
-        tuple(events), tuple(mentions),
+        tuple(events), tuple(mentions), relevance.features,
     )

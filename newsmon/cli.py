@@ -213,7 +213,7 @@ def parse_analysis_line(line: str, number: int) -> Any:
             raise ValueError(
                 f"line {number} (id {data['id']}): 'published' must be YYYY-MM-DD"
             ) from exc
-    return AnalysisInput(str(data["id"]), text, str(title), published)
+    return AnalysisInput(str(data["id"]), text, str(title), published, str(data.get("url") or ""))
 
 
 @app.command()

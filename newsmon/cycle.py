@@ -78,7 +78,7 @@ def mark_duplicates(
 def analysis_input(row: ArticleRow) -> AnalysisInput:
     """Return the analysis input of an article row (publish day as the reference date)."""
     published = row.article.published.date() if row.article.published else None
-    return AnalysisInput(row.id, row.article.text, row.article.title, published)
+    return AnalysisInput(row.id, row.article.text, row.article.title, published, row.article.url)
 
 
 def needs_nlp(row: ArticleRow) -> bool:

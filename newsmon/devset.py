@@ -20,6 +20,10 @@ MINISTRY_JSONL = {
     "mfa": Path("data/mfa-kremlin/mfa-dev.jsonl"),
     "kremlin": Path("data/mfa-kremlin/kremlin-dev.jsonl"),
 }
+PUBLISHER_SITE = {
+    "mfa": "https://mid.ru/en/",
+    "kremlin": "http://en.kremlin.ru/",
+}
 SEED_TEXT = Path("seed/seed-article.txt")
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +132,9 @@ def load_devset(shared_dir: Path, labels_dir: Path) -> list[Case]:
                     f"found {item['text'][:len(check)]!r}; relabel or fix the key"
                 )
             cases.append(Case(
-                key, item["text"], gold, url=item.get("url"),
+                # The ministry's posts come from its own site (SOURCE): the monitor would see
+                # that URL on the feed item, so the case carries it where the data has none.
+                key, item["text"], gold, url=item.get("url") or PUBLISHER_SITE[source],
                 published=date.fromisoformat(item["date"][:10]) if item.get("date") else None,
                 tags=tags, note=note,
             ))

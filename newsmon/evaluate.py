@@ -72,6 +72,11 @@ class Case:
     tags: tuple[str, ...] = ()
     note: str = ""
 
+    @property
+    def input(self) -> AnalysisInput:
+        """Return the analysis input of this case (see case_input)."""
+        return case_input(self)
+
 
 def _require(cond: bool, where: str, message: str) -> None:
     """Raise CaseError at `where` when cond is false."""
@@ -187,10 +192,12 @@ def case_to_json(case: Case) -> dict[str, Any]:
 def case_input(case: Case, rules: ExtractionRules | None = None) -> AnalysisInput:
     """Return the analysis input of a case, extracting HTML pages the way the monitor does."""
     if case.html is None or case.text:
-        return AnalysisInput(case.id, case.text, case.title, case.published)
+        return AnalysisInput(case.id, case.text, case.title, case.published, case.url or "")
     article = extract_article(case.html, case.url or "", rules or ExtractionRules())
     published = case.published or (article.published.date() if article.published else None)
-    return AnalysisInput(case.id, article.text, case.title or article.title, published)
+    return AnalysisInput(
+        case.id, article.text, case.title or article.title, published, case.url or ""
+    )
 
 
 def run_analysis(
@@ -666,28 +673,53 @@ def check_floors(report: EvalReport, floors: Mapping[str, float]) -> list[str]:
     ]
 
 
+class FloorRegression(ValueError):
+    """A run below a pinned floor, where lowering the floor was not allowed."""
+
+
 def update_baseline(
-    report: EvalReport, path: Path, allow_regression: bool = False
+    report: EvalReport,
+    path: Path,
+    allow_regression: bool = False,
+    *,
+    reason: str | None = None,
+    today: date | None = None,
 ) -> dict[str, float]:
-    """Return the floors written to path: raised to the measured figures, never lowered unless
-    allow_regression."""
-    old = load_floors(path)
+    """Return the floors written to path: raised to this run, lowered only if allow_regression."""
+    path = Path(path)
+    baseline: dict[str, Any] = (
+        json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    )
+    old = {name: float(value) for name, value in baseline.get("floors", {}).items()}
     new = {name: floor_of(value) for name, value in report.figures.items()}
     lowered = [f"{n} {old[n]:.2f} -> {new[n]:.2f}" for n in METRICS if n in old and new[n] < old[n]]
     if lowered and not allow_regression:
-        raise ValueError(
+        raise FloorRegression(
             "refusing to lower floor(s): " + "; ".join(lowered)
-            + " (fix the regression, or pass allow_regression=True / --allow-regression)"
+            + " (fix the regression, or pass allow_regression=True / --allow-regression with a"
+            " reason)"
         )
-    floors = new if allow_regression else {n: max(new[n], old.get(n, 0.0)) for n in METRICS}
-    payload = {
+    floors = dict(old)
+    for name in METRICS:
+        floors[name] = new[name] if allow_regression else max(new[name], old.get(name, 0.0))
+    changes = {n: [old.get(n), floors[n]] for n in METRICS if old.get(n) != floors[n]}
+    history = list(baseline.get("history", []))
+    if changes:
+        entry: dict[str, Any] = {"date": (today or date.today()).isoformat(), "changes": changes}
+        if lowered:
+            entry["lowered_because"] = reason or "(no reason given)"
+        history.append(entry)
+    baseline.update({
         "floors": floors,
         "measured": {n: round(v, 4) for n, v in report.figures.items()},
         "cases": report.cases,
-        "note": "floors for tests/test_devset_gate.py; raise with "
+        "history": history,
+    })
+    baseline.setdefault(
+        "note", "floors for tests/test_devset_gate.py (rounded down); raise them with "
         "`python -m newsmon.evaluate --devset --update-baseline`",
-    }
-    Path(path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    )
+    path.write_text(json.dumps(baseline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return floors
 
 
@@ -711,6 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="raise the pinned floors to the measured figures")
     parser.add_argument("--allow-regression", action="store_true",
                         help="let --update-baseline lower floors")
+    parser.add_argument("--reason", help="why a floor is lowered (kept in the history)")
     args = parser.parse_args(argv)
     if (args.cases is None) == (not args.devset):
         parser.error("give either a CASES.jsonl file or --devset")
@@ -725,7 +758,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = evaluate(cases, run_analysis(cases, nlp, watchlist), watchlist)
     print(json.dumps(report_to_json(report), indent=2) if args.json else format_report(report))
     if args.update_baseline:
-        floors = update_baseline(report, args.baseline, args.allow_regression)
+        floors = update_baseline(
+            report, args.baseline, args.allow_regression, reason=args.reason
+        )
         print(f"floors in {args.baseline}: {floors}", file=sys.stderr)
         return 0
     failures = check_floors(report, load_floors(args.baseline)) if args.devset else []
@@ -735,4 +770,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so that newsmon.devset and this script share one set of
+    # classes instead of __main__ and newsmon.evaluate each defining Case.
+    from newsmon.evaluate import main as _main
+
+    sys.exit(_main())

@@ -22,6 +22,7 @@ _LABEL_BY_KIND = {
     "place": "GPE",
     "demonym": "NORP",
     "institution": "ORG",
+    "media": "ORG",
 }
 
 
@@ -86,7 +87,8 @@ def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
     """Return one word-bounded, case-insensitive regex of all terms and a term -> side map."""
     side_of: dict[str, str] = {}
     for term in watchlist.terms:
-        side_of.setdefault(_fold(term.text), term.side)
+        if term.kind != "media":  # a news agency's credit does not name a side
+            side_of.setdefault(_fold(term.text), term.side)
     alternatives = sorted(
         (re.escape(term).replace(r"\ ", r"[\s\-]+") for term in side_of), key=len, reverse=True
     )
@@ -95,11 +97,24 @@ def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
     return regex, side_of
 
 
-def prefilter(text: str, watchlist: Watchlist) -> PrefilterResult:
-    """Return the watchlist term hits per side in text (the check that gates NER)."""
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> PrefilterResult:
+    """Return the watchlist term hits per side in text (the check that gates NER).
+
+    Flag emoji and links to a side's official domains count as naming that side, and so does
+    the page's own URL when an official domain serves it.
+    """
     regex, side_of = _term_regex(watchlist)
     hits: Counter[str] = Counter({side.key: 0 for side in watchlist.sides})
     found: list[str] = []
+    for flag, side in watchlist.flags.items():
+        hits[side] += text.count(flag)
+    for link in [*_LINK.findall(text), url or ""]:
+        publisher = watchlist.publisher_side(link)
+        if publisher:
+            hits[publisher] += 1
     for match in regex.finditer(text):
         folded = _fold(match.group(0))
         side = side_of.get(folded) or side_of.get(folded.removesuffix("'s")) or side_of.get(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -75,11 +76,14 @@ class Institution(_Frozen):
 
 class Side(_Frozen):
     key: str = Field(pattern=r"^[A-Z]{3}$")
+    alpha2: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    official_domains: tuple[str, ...] = ()
     names: tuple[str, ...]
     demonyms: tuple[str, ...] = ()
     capitals: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     institutions: tuple[Institution, ...] = ()
+    media: tuple[Institution, ...] = ()
     persons: tuple[Person, ...] = ()
 
 
@@ -100,6 +104,24 @@ class Watchlist(_Frozen):
         if self.sides[0].key == self.sides[1].key:
             raise ValueError("the two sides must have different country keys")
         return self
+
+    @cached_property
+    def flags(self) -> dict[str, str]:
+        """Return flag emoji -> side key (regional-indicator pairs built from alpha-2 codes)."""
+        return {
+            "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in side.alpha2): side.key
+            for side in self.sides if side.alpha2
+        }
+
+    def publisher_side(self, url: str | None) -> str | None:
+        """Return the side whose official domain serves the URL, if any."""
+        if not url:
+            return None
+        host = urlsplit(url).hostname or ""
+        for side in self.sides:
+            if any(host == d or host.endswith("." + d) for d in side.official_domains):
+                return side.key
+        return None
 
     def side(self, key: str) -> Side:
         """Return the side with that country key."""
@@ -130,6 +152,9 @@ class Watchlist(_Frozen):
             for inst in side.institutions:
                 for text in (inst.name, *inst.aliases):
                     out.append(WatchTerm(text, "institution", side.key, f"{side.key}:{inst.name}"))
+            for outlet in side.media:
+                for text in (outlet.name, *outlet.aliases):
+                    out.append(WatchTerm(text, "media", side.key, f"{side.key}:{outlet.name}"))
             for person in side.persons:
                 for text in (person.name, *person.aliases):
                     out.append(WatchTerm(text, "person", side.key, person.id))
@@ -165,7 +190,7 @@ class WatchTerm:
     """One surface form of a watchlist entry."""
 
     text: str
-    kind: str  # country, demonym, capital, place, institution, person
+    kind: str  # country, demonym, capital, place, institution, media, person
     side: str
     actor_id: str
 
