@@ -138,6 +138,12 @@ def _region(trigger: Token) -> set[int]:
         if trigger not in token.subtree:
             excluded.update(t.i for t in token.subtree)
     region = {t.i for t in root.subtree} - excluded
+    if root.dep_ == "xcomp":
+        # "X asked Russia to stand by Syria during talks with Y": an infinitive clause shares
+        # the subject of the verb that governs it.
+        region.update(
+            t.i for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree
+        )
     if root.dep_ in ("relcl", "acl") and root.head.i != root.i:
         head = root.head
         region.update(t.i for t in head.lefts if t.dep_ in ("compound", "amod"))
@@ -158,7 +164,11 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
     if _lemma(root) in GOVERNING_FUTURE and root.i != trigger.i:
         return "planned"
     governor = root.head
-    if root.dep_ in ("xcomp", "ccomp", "advcl") and _lemma(governor) in GOVERNING_FUTURE:
+    # Only an infinitive hangs on a plan ("agreed to meet"); a finite clause is a report
+    # ("talks were held; continued dialogue was agreed").
+    infinitive = root.dep_ == "xcomp" or any(
+        c.dep_ == "aux" and c.tag_ == "TO" for c in root.children)
+    if infinitive and _lemma(governor) in GOVERNING_FUTURE:
         return "planned"
     if governor.dep_ == "xcomp" and _lemma(governor.head) in GOVERNING_FUTURE:
         return "planned"

@@ -145,3 +145,24 @@ def test_bad_feeds_and_pages_are_recorded_and_the_rest_goes_on(
     statuses = dict(_rows(db, "SELECT url, status FROM articles"))
     assert statuses[f"{base}/pages/empty.html"] == "empty"
     assert summary["new_articles"] == 6
+
+
+def test_five_reports_of_one_meeting_make_one_event_and_one_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackReceiver
+) -> None:
+    from flows.monitor import monitor
+
+    config = _config(tmp_path, monkeypatch, slack)
+    site = ROOT / "samples" / "same-meeting"
+    with serve_folder(site) as base:
+        summary = monitor(config=str(config), feeds=[f"{base}/feed.xml"])
+    db = tmp_path / "test.duckdb"
+    events = _rows(db, "SELECT id, type, event_date, sources FROM events")
+    assert len(events) == 1, events
+    event_id, kind, day, sources = events[0]
+    assert (kind, str(day), sources) == ("meeting", "2025-07-31", 5)
+    evidence = _rows(db, f"SELECT article_id FROM event_articles WHERE event_id = '{event_id}'")
+    assert len(evidence) == 5
+    participants = {r[0] for r in _rows(db, "SELECT actor_id FROM event_participants")}
+    assert {"sergei-lavrov", "asaad-al-shaibani"} <= participants
+    assert summary["alerts_delivered"] == 1 and len(slack.bodies) == 1
