@@ -81,6 +81,22 @@ def same_event(a: EventMention, b: EventMention) -> bool:
     )
 
 
+VISIT_DAYS = 3
+
+
+def same_visit(a: EventMention, b: EventMention) -> bool:
+    """Return True when two distinct events belong to one visit: a shared participant, dates
+    within three days, and places that agree (talks with Putin on Tuesday and with Lavrov on
+    Wednesday of one Moscow trip)."""
+    if a.date is None or b.date is None or "day" not in (a.date_precision, b.date_precision):
+        return False
+    return (
+        participants_overlap_any(a.participants, b.participants)
+        and within_days(a.date, b.date, VISIT_DAYS)
+        and places_compatible(a.place, b.place)
+    )
+
+
 def merge_participants(
     a: tuple[Participant, ...], b: tuple[Participant, ...]
 ) -> tuple[Participant, ...]:

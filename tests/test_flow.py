@@ -116,6 +116,9 @@ def test_seed_article_alerts_two_new_meetings_and_stores_two_past(
     assert {e[0] for e in past} == {"2025-07", "2025-10"}
     assert any("Vladimir Putin" in e[3] and "Murhaf Abu Qasra" in e[3] for e in new)
     assert any("Sergei Lavrov" in e[3] and "Asaad al-Shaibani" in e[3] for e in new)
+    # Tuesday with Putin and Wednesday with Lavrov are two events of one Moscow visit.
+    visits = _rows(db, "SELECT count(DISTINCT visit_id) FROM events WHERE is_new")
+    assert visits == [(1,)]
 
 
 def test_bad_feeds_and_pages_are_recorded_and_the_rest_goes_on(

@@ -90,3 +90,13 @@ def test_undated_report_without_a_match_is_dated_the_week_of_publication() -> No
         date(2025, 12, 24),
     )
     assert (str(event.date), event.date_precision) == ("2025-12-24", "week")
+
+
+def test_two_days_of_one_visit_are_one_visit_but_two_events() -> None:
+    from newsmon.identity import same_visit
+
+    tuesday = report(PUTIN, SHAIBANI, QASRA, place="Moscow")
+    wednesday = report(LAVROV, SHAIBANI, day="2025-12-24", place="Moscow")
+    assert not same_event(tuesday, wednesday)
+    assert same_visit(tuesday, wednesday)
+    assert not same_visit(tuesday, report(LAVROV, SHAIBANI, day="2025-12-30", place="Moscow"))

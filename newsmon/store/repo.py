@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from newsmon.fetch import FetchResult
-from newsmon.identity import same_event
+from newsmon.identity import same_event, same_visit
 from newsmon.models import Article, EventMention, FeedItem, Mention, Participant
 from newsmon.polling import FeedState, PollResult
 from newsmon.store import utcnow
@@ -370,9 +370,11 @@ def store_event(
     event_id = match or uuid.uuid4().hex[:16]
     if created:
         con.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            "INSERT INTO events (id, watchlist, type, status, event_date, date_precision, place, "
+            "is_new, first_seen_at, last_seen_at, first_article_id, sources, visit_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
             [event_id, watchlist, event.type, event.status, event.date, event.date_precision,
-             event.place, event.new, seen_at, seen_at, article_id],
+             event.place, event.new, seen_at, seen_at, article_id, event_id],
         )
     else:
         # A later report may sharpen the date or place, or turn planned into occurred.
@@ -402,7 +404,26 @@ def store_event(
     ).fetchall()
     if inserted:
         con.execute("UPDATE events SET sources = sources + 1 WHERE id = ?", [event_id])
+    if created:
+        group_visit(con, watchlist, event_id, event)
     return StoredEvent(event_id, created, event, found[1].status if found else None)
+
+
+def group_visit(
+    con: duckdb.DuckDBPyConnection, watchlist: str, event_id: str, event: EventMention
+) -> str:
+    """Give a new event the visit_id of an earlier event of the same visit; return the id."""
+    visit = next(
+        (eid for eid, stored in _stored_candidates(con, watchlist, event.date)
+         if eid != event_id and same_visit(stored, event)),
+        None,
+    )
+    if visit is None:
+        return event_id
+    row = con.execute("SELECT visit_id FROM events WHERE id = ?", [visit]).fetchone()
+    visit_id = row[0] if row and row[0] else visit
+    con.execute("UPDATE events SET visit_id = ? WHERE id = ?", [visit_id, event_id])
+    return str(visit_id)
 
 
 # --- runs --------------------------------------------------------------------------------------
