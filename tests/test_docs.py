@@ -31,9 +31,7 @@ def _config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys: list[str] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and not (
-            name == "feeds"
-        ):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and name != "feeds":
             keys.extend(_config_keys(annotation, f"{prefix}{name}."))
         else:
             keys.append(f"{prefix}{name}")
