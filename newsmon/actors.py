@@ -11,7 +11,7 @@ from newsmon.models import Mention
 from newsmon.vocab import LEVEL_BY_WORD, OFFICE_SYNONYMS, ROLE_WORDS, canonical_office
 from newsmon.watchlist import LEVEL_RANK, Person, Watchlist, _fold
 
-_ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
+_ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT")
 _OFFICE_WORDS = frozenset(
     word for variants in OFFICE_SYNONYMS.values() for v in variants for word in v.split()
 )

@@ -23,6 +23,7 @@ _LABEL_BY_KIND = {
     "demonym": "NORP",
     "institution": "ORG",
     "media": "ORG",
+    "topic": "EVENT",
 }
 
 
@@ -93,7 +94,8 @@ def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
         (re.escape(term).replace(r"\ ", r"[\s\-]+") for term in side_of), key=len, reverse=True
     )
     # Word boundaries stop "ambassador" from matching "Assad"; the optional s keeps "Assads".
-    regex = re.compile(rf"(?<![\w-])(?:{'|'.join(alternatives)})(?:'s|s)?(?!\w)", re.IGNORECASE)
+    # A hyphen is a boundary: "intra-Syrian", "pro-Russian", "al-Assad".
+    regex = re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?:'s|s)?(?!\w)", re.IGNORECASE)
     return regex, side_of
 
 

@@ -84,6 +84,7 @@ class Side(_Frozen):
     places: tuple[str, ...] = ()
     institutions: tuple[Institution, ...] = ()
     media: tuple[Institution, ...] = ()
+    topics: tuple[str, ...] = ()
     persons: tuple[Person, ...] = ()
 
 
@@ -152,6 +153,8 @@ class Watchlist(_Frozen):
             for inst in side.institutions:
                 for text in (inst.name, *inst.aliases):
                     out.append(WatchTerm(text, "institution", side.key, f"{side.key}:{inst.name}"))
+            for text in side.topics:
+                out.append(WatchTerm(text, "topic", side.key, f"{side.key}:topic:{text}"))
             for outlet in side.media:
                 for text in (outlet.name, *outlet.aliases):
                     out.append(WatchTerm(text, "media", side.key, f"{side.key}:{outlet.name}"))
@@ -190,7 +193,7 @@ class WatchTerm:
     """One surface form of a watchlist entry."""
 
     text: str
-    kind: str  # country, demonym, capital, place, institution, media, person
+    kind: str  # country, demonym, capital, place, institution, media, topic, person
     side: str
     actor_id: str
 
