@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from newsmon.evaluate import Case, CaseError, case_to_json, parse_gold
+from newsmon.evaluate import Case, CaseError, case_to_json, parse_gold, read_jsonl
 
 SEED_PUBLISHED = date(2025, 12, 24)  # the seed article's publish day (shared/README.md)
 FAKES_CSV = Path("data/fa-kes/fa-kes-dev.csv")
@@ -49,14 +49,7 @@ def _read_labels(labels_dir: Path) -> list[tuple[str, dict[str, Any]]]:
         raise FileNotFoundError(f"no labels-*.jsonl file in {labels_dir}")
     labels: list[tuple[str, dict[str, Any]]] = []
     for path in files:
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CaseError(f"{where}: not valid JSON ({exc.msg})") from exc
+        for where, _lineno, obj in read_jsonl(path):
             if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
                 raise CaseError(f'{where}: a label must be an object with a string "key"')
             labels.append((where, obj))

@@ -12,7 +12,7 @@ import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,24 +144,29 @@ def parse_case(obj: Any, where: str) -> Case:
     )
 
 
-def load_cases(path: Path) -> list[Case]:
-    """Return the cases of a JSONL file; CaseError names the line of the first bad one."""
-    cases: list[Case] = []
-    seen: dict[str, int] = {}
+def read_jsonl(path: Path) -> Iterator[tuple[str, int, Any]]:
+    """Yield (file:line, line number, parsed object) of a JSONL file; CaseError on bad JSON."""
     with Path(path).open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
             try:
-                obj = json.loads(line)
+                yield where, lineno, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise CaseError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-            case = parse_case(obj, where)
-            if case.id in seen:
-                raise CaseError(f"{where}: id {case.id!r} already used on line {seen[case.id]}")
-            seen[case.id] = lineno
-            cases.append(case)
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Return the cases of a JSONL file; CaseError names the line of the first bad one."""
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for where, lineno, obj in read_jsonl(path):
+        case = parse_case(obj, where)
+        if case.id in seen:
+            raise CaseError(f"{where}: id {case.id!r} already used on line {seen[case.id]}")
+        seen[case.id] = lineno
+        cases.append(case)
     return cases
 
 
