@@ -51,7 +51,7 @@ def fetch_limits(settings: Settings) -> FetchLimits:
         connect_timeout_s=f.connect_timeout_s, read_timeout_s=f.read_timeout_s,
         total_timeout_s=f.total_timeout_s, max_bytes=f.max_bytes,
         max_redirects=f.max_redirects, allow_private_hosts=f.allow_private_hosts,
-        user_agent=f.user_agent,
+        user_agent=f.user_agent, extra_allowed_hosts=f.extra_allowed_hosts,
     )
 
 

@@ -50,7 +50,24 @@ class FetchSettings(Section):
     # A feed with no new item for this many days is reported "quiet" (still polled as usual).
     quiet_after_days: int = Field(14, ge=1)
     allow_private_hosts: bool = False
+    # Exact "host:port" entries fetched even though they resolve to a private or loopback
+    # address (a test server, an intranet feed): unlike allow_private_hosts, links and
+    # redirects to every other private address stay refused.
+    extra_allowed_hosts: tuple[str, ...] = ()
     user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
+
+    @field_validator("extra_allowed_hosts")
+    @classmethod
+    def _host_ports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the entries lower-cased; each must be "host:port" (the fetcher's key)."""
+        for entry in value:
+            host, colon, port = entry.strip().rpartition(":")
+            if not colon or not host or not port.isdigit():
+                raise ValueError(
+                    f"extra_allowed_hosts entry {entry!r} must be 'host:port', e.g. "
+                    "'127.0.0.1:8080' or '[::1]:8080'"
+                )
+        return tuple(entry.strip().lower() for entry in value)
 
 
 class ExtractionSettings(Section):
