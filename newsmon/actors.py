@@ -420,11 +420,11 @@ def resolve_markers(doc: Doc, watchlist: Watchlist) -> list[Mention]:
             out.append(Mention(sentence_at(match.start()), match.start(), match.end(), flag,
                                "GPE", side, flag, side, "country"))
     for match in _URL.finditer(doc.text):
-        side = watchlist.publisher_side(match.group(0))
-        if side:
+        publisher = watchlist.publisher_side(match.group(0))
+        if publisher:
             out.append(Mention(sentence_at(match.start()), match.start(), match.end(),
-                               match.group(0), "ORG", f"{side}:publisher", "official source",
-                               side, "institution"))
+                               match.group(0), "ORG", f"{publisher}:publisher", "official source",
+                               publisher, "institution"))
     return out
 
 

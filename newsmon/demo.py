@@ -18,7 +18,8 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
             if root.resolve() not in path.parents or not path.is_file():
                 self.send_error(404)
                 return
-            base = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
+            address = self.server.server_address
+            base = f"http://{address[0]!s}:{address[1]!s}"  # type: ignore[index]
             body = path.read_bytes().replace(b"{BASE}", base.encode())
             kind = "application/rss+xml" if path.suffix == ".xml" else "text/html; charset=utf-8"
             self.send_response(200)

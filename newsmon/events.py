@@ -222,13 +222,14 @@ def _shifted_from_main(doc: Doc, clause: Token, refs: list[TimeRef]) -> TimeRef 
          for c in unit.children if c.dep_ in ("det", "nummod")),
         1,
     ) or 1
+    clause_end = clause.right_edge.idx + len(clause.right_edge)
     main = [r for r in refs if r.value is not None and r.precision == "day"
-            and not (clause.idx <= r.start < clause.idx + len(doc[clause.i : clause.right_edge.i + 1].text))]
-    if not main:
+            and not clause.left_edge.idx <= r.start < clause_end]
+    anchor_day = main[0].value if main else None
+    if anchor_day is None:
         return None
-    anchor = main[0]
     shift = timedelta(days=-count if marker.lower_ == "after" else count)
-    return replace(anchor, value=anchor.value + shift)
+    return replace(main[0], value=anchor_day + shift)
 
 
 def _forward_if_planned(ref: TimeRef, status: str) -> date | None:

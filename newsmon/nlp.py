@@ -59,12 +59,12 @@ def build_pipeline(nlp: Language, watchlist: Watchlist) -> Language:
     """Return nlp with the watchlist's entity ruler placed before the statistical NER."""
     if RULER_NAME in nlp.pipe_names:
         nlp.remove_pipe(RULER_NAME)
-    before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     # Phrase patterns on LOWER: case-insensitive, word-bounded by tokens, and far faster than
     # token patterns for hundreds of aliases.
     ruler = nlp.add_pipe(
         "entity_ruler", name=RULER_NAME,
-        config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"}, **before,
+        config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"},
+        before="ner" if "ner" in nlp.pipe_names else None,
     )
     ruler.add_patterns(ruler_patterns(watchlist))  # type: ignore[attr-defined]
     return nlp
@@ -111,17 +111,16 @@ def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> Prefil
     regex, side_of = _term_regex(watchlist)
     hits: Counter[str] = Counter({side.key: 0 for side in watchlist.sides})
     found: list[str] = []
-    for flag, side in watchlist.flags.items():
-        hits[side] += text.count(flag)
+    for flag, flag_side in watchlist.flags.items():
+        hits[flag_side] += text.count(flag)
     for link in [*_LINK.findall(text), url or ""]:
         publisher = watchlist.publisher_side(link)
         if publisher:
             hits[publisher] += 1
     for match in regex.finditer(text):
         folded = _fold(match.group(0))
-        side = side_of.get(folded) or side_of.get(folded.removesuffix("'s")) or side_of.get(
-            folded.removesuffix("s")
-        )
+        side = side_of.get(folded) or side_of.get(
+            folded.removesuffix("'s")) or side_of.get(folded.removesuffix("s"))
         if side:
             hits[side] += 1
             found.append(folded)
