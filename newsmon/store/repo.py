@@ -19,6 +19,7 @@ from newsmon.models import Article, EventMention, FeedItem, Mention, Participant
 from newsmon.polling import FeedState, PollResult
 from newsmon.store import utcnow
 from newsmon.urls import canonicalize_url
+from newsmon.watchlist import LEVELS
 
 
 def transaction(con: duckdb.DuckDBPyConnection) -> _Transaction:
@@ -455,22 +456,29 @@ def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str
     ).fetchone()
     if row is None:
         raise KeyError(event_id)
+    # Highest office first within each side (LEVELS order), so the headline leads with the
+    # principals: "Putin — al-Shaibani, Abu Qasra".
     participants = con.execute(
         "SELECT name, country, role FROM event_participants WHERE event_id = ? "
-        "ORDER BY country, coalesce(level, 'z'), name", [event_id]
+        "ORDER BY country, coalesce(list_position(?, level), 99), name",
+        [event_id, list(LEVELS)],
     ).fetchall()
     sources = con.execute(
         """
-        SELECT a.url, coalesce(a.title, ''), a.site, a.published_at, ea.sentence
+        SELECT a.url, coalesce(a.title, ''), a.site, a.published_at, ea.sentence, ea.event_date
         FROM event_articles ea JOIN articles a ON a.id = ea.article_id
         WHERE ea.event_id = ? ORDER BY ea.added_at, a.published_at NULLS LAST, a.url
         """,
         [event_id],
     ).fetchall()
+    # The best evidence names the event on the day the event is dated (a report that gives the
+    # date), short enough to read in an alert; else the first report's sentence.
+    dated = [s for s in sources if s[5] == row[3] and len(s[4]) <= 400]
+    best = (dated or sources or [("", "", None, None, "", None)])[0][4]
     return {
         "event_id": row[0], "type": row[1], "status": row[2], "date": row[3],
         "watchlist": row[6],
         "date_precision": row[4], "place": row[5], "participants": participants,
         "sources": [(s[0], s[1], s[2], s[3]) for s in sources],
-        "evidence": sources[0][4] if sources else "",
+        "evidence": best,
     }
