@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from newsmon.analysis import Analysis, AnalysisInput
-from newsmon.dedup import find_original, shingles
+from newsmon.dedup import DuplicateIndex, shingles
 from newsmon.extract import ExtractionRules, extract_article
 from newsmon.fetch import FetchResult
 from newsmon.models import Article, EventMention, FeedItem
@@ -60,17 +60,32 @@ def build_article(
     return ArticleRow(aid, article, item.feed_url, status)
 
 
+def duplicate_index(earlier: Iterable[tuple[str, str]]) -> DuplicateIndex:
+    """Return a near-duplicate index of earlier (article id, text) pairs, oldest first."""
+    index = DuplicateIndex()
+    for aid, text in earlier:
+        index.add(aid, shingles(text))
+    return index
+
+
 def mark_duplicates(
-    rows: list[ArticleRow], earlier: list[tuple[str, str]], threshold: float
+    rows: list[ArticleRow],
+    earlier: list[tuple[str, str]] | DuplicateIndex,
+    threshold: float,
 ) -> list[ArticleRow]:
-    """Return rows with duplicate_of set for near-copies of an earlier or same-batch article."""
-    known = [(aid, shingles(text)) for aid, text in earlier]
+    """Return rows with duplicate_of set for near-copies of an earlier or same-batch article.
+
+    Given an index, the rows' texts are added to it: a cycle builds the index of the week's
+    texts once and passes it to every batch, instead of re-reading and re-shingling them.
+    """
+    index = earlier if isinstance(earlier, DuplicateIndex) else duplicate_index(earlier)
     out: list[ArticleRow] = []
     for row in rows:
         original = None
         if row.article.text:
-            original = find_original(row.article.text, known, threshold)
-            known.append((row.id, shingles(row.article.text)))
+            mine = shingles(row.article.text)
+            original = index.find(mine, threshold)
+            index.add(row.id, mine)
         out.append(replace(row, duplicate_of=original) if original else row)
     return out
 

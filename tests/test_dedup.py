@@ -81,3 +81,34 @@ def test_shortened_repost_is_linked() -> None:
 def test_rows_without_text_are_never_linked(body: str) -> None:
     rows = mark_duplicates([row("a", body), row("b", body)], [], THRESHOLD)
     assert [r.duplicate_of for r in rows] == [None, None]
+
+
+def test_index_finds_what_the_linear_scan_finds() -> None:
+    # Many texts, some near-copies (words swapped at various rates), enough to fill several
+    # sorted blocks: the index must name the same original as find_original, text by text.
+    import random
+
+    from newsmon.dedup import DuplicateIndex
+
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(400)]
+    bases = [[rng.choice(vocabulary) for _ in range(rng.randint(3, 120))] for _ in range(60)]
+    texts = []
+    for _ in range(300):
+        words = list(rng.choice(bases))
+        rate = rng.choice([0.0, 0.02, 0.1, 0.4])
+        for i in range(len(words)):
+            if rng.random() < rate:
+                words[i] = rng.choice(vocabulary)
+        texts.append(" ".join(words))
+    index = DuplicateIndex()
+    known: list[tuple[str, frozenset[int]]] = []
+    found = 0
+    for number, body in enumerate(texts):
+        mine = shingles(body)
+        expected = find_original(body, known, THRESHOLD)
+        assert index.find(mine, THRESHOLD) == expected, number
+        found += expected is not None
+        index.add(str(number), mine)
+        known.append((str(number), mine))
+    assert 50 < found < 290  # both outcomes are exercised
