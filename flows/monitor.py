@@ -33,7 +33,7 @@ from newsmon.settings import Settings, load_settings
 from newsmon.store import connect, migrate, utcnow
 from newsmon.store.repo import feed_states, finish_run, recent_texts, register_feeds, start_run
 from newsmon.store.repo import unseen_items as filter_unseen
-from newsmon.urls import canonicalize_url
+from newsmon.urls import dedup_key
 from newsmon.watchlist import load_watchlist
 from tasks.alerts import deliver_alerts, resolve_destinations
 from tasks.faults import fault_point
@@ -75,10 +75,9 @@ def select_new_items(
     canon: list[tuple[FeedItem, str]] = []
     taken: dict[str, int] = {}
     for item in items:
-        try:
-            url = canonicalize_url(item.url)
-        except ValueError:
-            continue  # not an http(s) link: nothing to fetch
+        # A file:, ftp: or javascript: link is kept: the fetcher refuses it without a request
+        # and the refusal is stored like any other (issue 11), instead of vanishing unseen.
+        url = dedup_key(item.url)
         if taken.get(item.feed_url, 0) < per_feed:
             taken[item.feed_url] = taken.get(item.feed_url, 0) + 1
             canon.append((item, url))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from newsmon.analysis import Analysis, AnalysisInput
+from newsmon.charset import decode_html
 from newsmon.dedup import DuplicateIndex, shingles
 from newsmon.extract import ExtractionRules, extract_article
 from newsmon.fetch import FetchResult
@@ -46,8 +47,10 @@ def build_article(
         )
         article = replace(article, canonical_url=canonical_url)
         return ArticleRow(aid, article, item.feed_url, status, fetched.error)
-    content_type = fetched.headers.get("content-type", "").split(";")[0].strip().lower()
-    html = fetched.body.decode("utf-8", errors="replace") if content_type in HTML_TYPES else ""
+    header = fetched.headers.get("content-type", "")
+    content_type = header.split(";")[0].strip().lower()
+    # Not a blind UTF-8 decode: ISO-8859-1 pages, and pages whose header lies, keep their text.
+    html = decode_html(fetched.body, header) if content_type in HTML_TYPES else ""
     article = extract_article(
         html, fetched.final_url or item.url, rules, feed_title=item.title,
         feed_summary=item.summary, feed_published=item.published, now=now,

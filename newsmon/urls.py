@@ -141,6 +141,18 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+def dedup_key(url: str) -> str:
+    """Return the canonical URL of an http(s) link, else the link itself, stripped.
+
+    A link that can never be fetched (file:, ftp:, javascript:, no host) still gets a key, so a
+    cycle records it once, as a refused article with the reason, instead of dropping it unseen.
+    """
+    try:
+        return canonicalize_url(url)
+    except ValueError:
+        return url.strip()
+
+
 def article_id(canonical_url: str) -> str:
     """Return a stable 16-hex-char id: the first 16 hex chars of sha256 of the canonical URL."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
