@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: install demo test lint run
+.PHONY: install demo test lint run report-check
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,10 @@ lint: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/newsmon run
+
+# The HTML report in a real browser (Debian's chromium, not installed by `make install`): renders
+# it headless, checks the chart, a meeting row and the console, saves a screenshot (pytest -s
+# prints where).
+report-check: $(STAMP)
+	@test -x /usr/bin/chromium || { echo "report-check needs /usr/bin/chromium: apt-get update && apt-get install -y chromium"; exit 1; }
+	$(BIN)/python -m pytest -q -s tests/test_analyst.py -k "report or console"

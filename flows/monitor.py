@@ -39,6 +39,7 @@ from tasks.alerts import deliver_alerts, resolve_destinations
 from tasks.faults import fault_point
 from tasks.feeds import fetch_page_batch, poll_feeds
 from tasks.nlp import analyze_batch
+from tasks.snapshot import snapshot_views
 from tasks.store import StoreCounts, feeds_health, save_feed_states, store_batch
 
 BATCH = 200
@@ -240,6 +241,8 @@ def monitor(
         ],
         "seconds": round(time.monotonic() - started, 2),
     }
+    # The analyst views as Parquet beside the database: readable while the next cycle writes.
+    summary["snapshot"] = snapshot_views(db_path)
     con = connect(db_path)
     try:
         finish_run(con, run_id, "ok", summary)

@@ -322,48 +322,250 @@ def evaluate_cmd(
         report.write_text(json.dumps(report_to_json(result), indent=2, default=str))
 
 
-@app.command()
-def query(
-    sql: Annotated[str, typer.Argument(help="SQL text, or a path to a .sql file")],
-    config: ConfigOpt = None,
-    db: DbOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
-) -> None:
-    """Run read-only SQL on the database and print the result."""
-    import duckdb
+# --- analyst commands: query, export, report (docs/schema.md) ------------------------------------
 
-    from newsmon.store import DatabaseError, connect
+# Exit status when the database is busy: EX_TEMPFAIL, "try again later", so scripts can retry.
+EXIT_BUSY = 75
+BUSY_MESSAGE = (
+    "database {db} is busy: a newsmon cycle (or another program) is writing to it, and DuckDB "
+    "lets nobody else open the file meanwhile. Cycles hold it for seconds at a time: try again "
+    "in a minute, or read the last snapshot, written after every cycle, with --snapshot "
+    "({snapshot})."
+)
+WaitOpt = Annotated[
+    float, typer.Option("--wait", help="Seconds to wait for a running cycle to release the file")
+]
+SnapshotOpt = Annotated[
+    bool,
+    typer.Option("--snapshot", help="Read the Parquet snapshot beside the database (always "
+                 "readable, as of the last cycle) instead of the database"),
+]
+_QUERY_FORMATS = ("table", "csv", "json", "parquet")
 
-    settings = load_settings(_config_path(config), database=str(db) if db else None)
-    text = Path(sql).read_text() if sql.endswith(".sql") and Path(sql).exists() else sql
+
+def _open_views(
+    config: Path | None, db: Path | None, snapshot: bool, wait: float
+) -> tuple[Any, str]:
+    """Return a read-only connection to the database (or its snapshot) and a note saying which.
+
+    Exits with EXIT_BUSY and the documented message while another process writes the file.
+    """
+    from newsmon.store import DatabaseBusy, DatabaseError, connect
+    from newsmon.views import open_snapshot, snapshot_dir, snapshot_written_at
+
     try:
-        con = connect(settings.database, read_only=True, wait_s=5)
+        settings = load_settings(_config_path(config), database=str(db) if db else None)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    folder = snapshot_dir(settings.database)
+    if snapshot:
+        try:
+            con = open_snapshot(folder)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+            raise
+        return con, f"snapshot {folder} of {snapshot_written_at(folder) or 'unknown time'} UTC"
+    try:
+        return connect(settings.database, read_only=True, wait_s=wait), f"database {settings.database}"
+    except DatabaseBusy:
+        from rich.text import Text
+
+        # Plain text, unwrapped: the message is documented and scripts may match it.
+        err.print(Text("error: ", style="bold red") + Text(
+            BUSY_MESSAGE.format(db=settings.database, snapshot=folder)), soft_wrap=True)
+        raise typer.Exit(EXIT_BUSY) from None
     except DatabaseError as exc:
         _fail(str(exc))
-        return
+        raise
+
+
+def _read_sql(sql: str | None, file: Path | None) -> str:
+    """Return the SQL to run: from --file (or '-' for stdin), a .sql path, or the argument."""
+    if file is not None:
+        if str(file) == "-":
+            return sys.stdin.read()
+        if not file.is_file():
+            _fail(f"--file {file}: no such file")
+        return file.read_text(encoding="utf-8")
+    if sql is None:
+        _fail("pass SQL text, a .sql file, or --file FILE")
+        raise AssertionError  # unreachable: _fail exits
+    if sql.strip().endswith(".sql") and "\n" not in sql and " " not in sql.strip():
+        path = Path(sql.strip())
+        if not path.is_file():
+            _fail(f"{sql}: no such .sql file")
+        return path.read_text(encoding="utf-8")
+    return sql
+
+
+def _cell(value: Any) -> str:
+    """Return a value as table/CSV text: lists joined with '; ', None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_cell(v) for v in value)
+    return str(value)
+
+
+@app.command()
+def query(
+    sql: Annotated[
+        str | None, typer.Argument(help="SQL text, or a path to a .sql file")
+    ] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the SQL from this file (- = stdin)")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv, json (one object a line) or parquet")
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the result to this file (needed for parquet)"),
+    ] = None,
+    snapshot: SnapshotOpt = False,
+    wait: WaitOpt = 5.0,
+) -> None:
+    """Run read-only SQL on the database (or its snapshot) and print or save the result."""
+    import duckdb
+
+    if fmt not in _QUERY_FORMATS:
+        _fail(f"--format {fmt!r}: use one of {', '.join(_QUERY_FORMATS)}")
+    if fmt == "parquet" and output is None:
+        _fail("--format parquet writes a file: add --output FILE.parquet")
+    if fmt == "table" and output is not None:
+        _fail("--output needs --format csv, json or parquet")
+    text = _read_sql(sql, file)
+    con, _ = _open_views(config, db, snapshot, wait)
     try:
-        cursor = con.execute(text)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
+        rel = con.sql(text)
+        if rel is None:  # a statement without a result (SET, PRAGMA ...)
+            return
+        if fmt == "parquet":
+            assert output is not None
+            rel.write_parquet(str(output))
+            out.print(f"wrote {output}", highlight=False)
+            return
+        columns, rows = list(rel.columns), rel.fetchall()
     except duckdb.Error as exc:  # DuckDB's own message names the bad SQL
         _fail(f"query failed: {exc}")
         return
     finally:
         con.close()
-    if fmt == "json":
-        for row in rows:
-            print(json.dumps(dict(zip(columns, row, strict=True)), default=str))
-    elif fmt == "csv":
-        import csv
+    handle = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt == "json":
+            for row in rows:
+                handle.write(json.dumps(dict(zip(columns, row, strict=True)), default=str,
+                                        ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            import csv
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        out.print(table)
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows([_cell(v) for v in row] for row in rows)
+        else:
+            table = Table(*columns)
+            for row in rows:
+                table.add_row(*(_cell(v) for v in row))
+            out.print(table)
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    """Return a YYYY-MM-DD option as a date (None stays None); exit with a message if invalid."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r}: use a date as YYYY-MM-DD")
+        raise
+
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Argument(help="Folder to write <view>.parquet files into")],
+    since: Annotated[
+        str | None, typer.Option(help="Only rows dated on or after this day (YYYY-MM-DD)")
+    ] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    wait: WaitOpt = 5.0,
+) -> None:
+    """Write the analyst views as Parquet files (meetings, relevant_articles, ...) into a folder."""
+    from newsmon.views import ViewsMissing, export_views
+
+    day = _parse_day(since, "--since")
+    con, note = _open_views(config, db, False, wait)
+    try:
+        written = export_views(con, folder, day)
+    except ViewsMissing as exc:
+        _fail(str(exc))
+        return
+    finally:
+        con.close()
+    table = Table(title=f"export of {note}" + (f" since {day}" if day else ""))
+    table.add_column("view")
+    table.add_column("rows", justify="right")
+    table.add_column("file")
+    for w in written:
+        table.add_row(w.view, str(w.rows), str(w.path))
+    out.print(table)
+    out.print(f"open them with: duckdb -init {folder / 'views.sql'}", highlight=False)
+
+
+@app.command()
+def report(
+    since: Annotated[
+        str | None, typer.Option(help="First day shown (YYYY-MM-DD; default: a year ago)")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML file to write")
+    ] = Path("newsmon-report.html"),
+    limit: Annotated[int, typer.Option(help="Latest events listed")] = 50,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    snapshot: SnapshotOpt = False,
+    wait: WaitOpt = 5.0,
+) -> None:
+    """Write a self-contained HTML report: meetings timeline, latest events, feed health."""
+    from datetime import timedelta
+
+    import duckdb
+
+    from newsmon.report import render_report, report_data
+    from newsmon.store import utcnow
+    from newsmon.views import ViewsMissing, check_views
+
+    now = utcnow()
+    day = _parse_day(since, "--since") or (now - timedelta(days=365)).date()
+    try:
+        from newsmon.watchlist import load_watchlist
+
+        settings = load_settings(_config_path(config))
+        title = load_watchlist(settings.watchlist_dir, settings.watchlist).title
+    except Exception:  # noqa: BLE001 - the title is cosmetic; the report needs only the views
+        title = "newsmon"
+    con, note = _open_views(config, db, snapshot, wait)
+    try:
+        if not snapshot:
+            check_views(con)
+        data = report_data(con, day, now, title=title, source_note=note, limit=limit)
+    except (ViewsMissing, duckdb.Error) as exc:
+        _fail(str(exc))
+        return
+    finally:
+        con.close()
+    output.write_text(render_report(data), encoding="utf-8")
+    out.print(
+        f"wrote {output}: {sum(m.total for m in data.months)} meetings charted, "
+        f"{len(data.events)} events listed, {len(data.feeds)} feeds", highlight=False,
+    )
 
 
 feeds_app = typer.Typer(
