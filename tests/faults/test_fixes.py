@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from newsmon.analysis import MAX_NLP_CHARS, AnalysisInput, nlp_text
 from newsmon.charset import declared_charset, decode_html
+from newsmon.crawl import HostGate, Politeness, fetch_pages
 from newsmon.cycle import build_article
+from newsmon.demo import serve_folder
 from newsmon.extract import ExtractionRules
-from newsmon.fetch import FetchResult
+from newsmon.fetch import FetchLimits, FetchResult, make_client
 from newsmon.models import FeedItem
 from newsmon.urls import canonicalize_url, dedup_key
+from tests.faults.hostile import HostileWeb
 
 TEXT = "Le ministre Fayçal Mekdad a reçu la délégation à Damas ; café et thé ont été servis."
 
@@ -85,3 +91,46 @@ def test_build_article_keeps_the_text_of_a_latin1_page() -> None:
     row = build_article(item, "https://x.org/a", fetched, ExtractionRules(), ("fr",),
                         datetime(2025, 12, 24))
     assert row.article.title == "Visite à Damas" and "Fayçal" in row.article.text
+
+
+# --- one host that never answers held the whole cycle: N links x read timeout / concurrency ----
+
+def test_a_host_that_keeps_timing_out_is_skipped_and_other_hosts_are_not_held_up(
+    good_site: Path,
+) -> None:
+    limits = FetchLimits(read_timeout_s=0.5, total_timeout_s=2)
+    politeness = Politeness(global_concurrency=8, per_host_concurrency=2,
+                            per_host_min_interval_s=0)
+    with HostileWeb() as web, serve_folder(good_site) as base:
+        limits = replace(limits, extra_allowed_hosts=(*web.allowed_hosts(),
+                                                      base.removeprefix("http://")))
+        hang = [web.url(f"/pages/hang.html?n={i}") for i in range(40)]
+        good = [f"{base}/pages/{p.name}" for p in sorted((good_site / "pages").glob("*.html"))]
+        started = time.monotonic()
+        with make_client(limits) as client:
+            results = fetch_pages(client, [*hang, *good], limits, politeness)
+        seconds = time.monotonic() - started
+        requested = len(web.hits_for("/pages/hang.html"))
+    kinds = [r.error_kind for r in results[: len(hang)]]
+    # Without the breaker: 40 x 0.5 s / 2 = 10 s, and 40 requests to a dead host.
+    assert seconds < 3 and requested <= 3 + politeness.per_host_concurrency
+    assert kinds.count("skipped") == len(hang) - requested
+    assert "failed 3 times in a row" in (results[len(hang) - 1].error or "")
+    assert all(r.status == 200 and r.error_kind is None for r in results[len(hang):])
+
+
+def test_a_host_that_answers_again_resets_the_breaker() -> None:
+    gate = HostGate(Politeness(per_host_min_interval_s=0, max_host_failures=3))
+    url = "http://a.example/x"
+
+    def result(kind: str | None, status: int | None) -> FetchResult:
+        return FetchResult(url, url, status, {}, b"", 0.0, kind, kind)
+
+    for outcome in [("timeout", None), ("timeout", None), (None, 200), ("connect", None),
+                    ("timeout", None)]:
+        assert gate.run(url, lambda o=outcome: result(*o)).error_kind != "skipped"
+    assert gate.run(url, lambda: result("timeout", None)).error_kind == "timeout"  # 3rd in row
+    assert gate.run(url, lambda: result(None, 200)).error_kind == "skipped"
+    off = HostGate(Politeness(per_host_min_interval_s=0, max_host_failures=0))
+    for _ in range(5):
+        assert off.run(url, lambda: result("timeout", None)).error_kind == "timeout"
