@@ -94,6 +94,15 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+def _files(sql: str) -> list[tuple[Any, ...]]:
+    """Return the rows of a query on files (Parquet), in a throwaway in-memory database."""
+    con = duckdb.connect(":memory:")
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def _events(db: Path) -> list[tuple[Any, ...]]:
     """Return [(number of events,)] of a database."""
     return _rows(db, "SELECT count(*) FROM events")
@@ -351,7 +360,7 @@ def test_query_prints_csv_json_and_writes_parquet(analyst_db: Path, tmp_path: Pa
     parquet = _cli("query", "--db", str(analyst_db), "--format", "parquet", "--output",
                    str(target), "SELECT * FROM meetings")
     assert parquet.exit_code == 0, parquet.output
-    assert duckdb.sql(f"SELECT count(*) FROM '{target}'").fetchall() == _events(analyst_db)
+    assert _files(f"SELECT count(*) FROM '{target}'") == _events(analyst_db)
     needs_file = _cli("query", "--db", str(analyst_db), "--format", "parquet", "SELECT 1")
     assert needs_file.exit_code == 2 and "--output" in needs_file.output
 
@@ -386,12 +395,12 @@ def test_export_since_writes_each_view_as_parquet(analyst_db: Path, tmp_path: Pa
     result = _cli("export", "--db", str(analyst_db), "--since", "2025-12-01", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.parquet")) == sorted(f"{v}.parquet" for v in VIEWS)
-    dates = duckdb.sql(f"SELECT min(event_date), list(event_date_text ORDER BY event_date) "
-                       f"FILTER (status = 'occurred') FROM '{out / 'meetings.parquet'}'")
-    assert dates.fetchall() == [(date(2025, 12, 23), ["2025-12-23", "2025-12-23", "2025-12-24"])]
-    published = duckdb.sql(f"SELECT min(published_at) FROM '{out / 'relevant_articles.parquet'}'")
-    assert published.fetchall()[0][0] >= datetime(2025, 12, 1)
-    feeds = duckdb.sql(f"SELECT count(*) FROM '{out / 'feed_health.parquet'}'").fetchall()
+    dates = _files(f"SELECT min(event_date), list(event_date_text ORDER BY event_date) "
+                   f"FILTER (status = 'occurred') FROM '{out / 'meetings.parquet'}'")
+    assert dates == [(date(2025, 12, 23), ["2025-12-23", "2025-12-23", "2025-12-24"])]
+    published = _files(f"SELECT min(published_at) FROM '{out / 'relevant_articles.parquet'}'")
+    assert published[0][0] >= datetime(2025, 12, 1)
+    feeds = _files(f"SELECT count(*) FROM '{out / 'feed_health.parquet'}'")
     assert feeds == [(5,)]  # feed health is a current state: every feed
     bad = _cli("export", "--db", str(analyst_db), "--since", "December", str(out))
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
