@@ -61,7 +61,8 @@ def open_database(db_path: Path, feeds: list[tuple[str, str]]) -> str:
     """Migrate the database, register the feeds and start a run row; return the run id."""
     con = connect(db_path)
     try:
-        migrate(con)
+        # Test hook (NEWSMON_FAULT=during_migration): die inside a migration's transaction.
+        migrate(con, before_commit=lambda _version: fault_point("during_migration"))
         register_feeds(con, feeds)
         return start_run(con)
     finally:

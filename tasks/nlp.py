@@ -12,6 +12,7 @@ from spacy.language import Language
 from newsmon.analysis import Analysis, AnalysisRules, analyze
 from newsmon.nlp import build_pipeline, load_nlp
 from newsmon.watchlist import Watchlist, load_watchlist
+from tasks.faults import fault_point
 
 
 @lru_cache(maxsize=4)
@@ -30,7 +31,11 @@ def analyze_batch(
 ) -> list[Analysis]:
     """Return the analyses of a batch of article texts, in order."""
     nlp, watchlist = pipeline_for(model, fallback, watchlist_dir, watchlist_name)
-    results = list(analyze(nlp, watchlist, inputs, rules))
+    results = []
+    for analysis in analyze(nlp, watchlist, inputs, rules):
+        results.append(analysis)
+        # Test hook (NEWSMON_FAULT=during_nlp, NEWSMON_FAULT_AT=n): die after the n-th text.
+        fault_point("during_nlp")
     get_run_logger().info(
         "analysed %d articles: %d passed the prefilter, %d relevant, %d events",
         len(results), sum(a.prefiltered for a in results), sum(a.relevant for a in results),

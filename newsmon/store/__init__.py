@@ -84,8 +84,14 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the pending migrations, each with its record in one transaction; return them."""
+def migrate(
+    con: duckdb.DuckDBPyConnection, before_commit: Callable[[int], None] | None = None
+) -> list[int]:
+    """Apply the pending migrations, each with its record in one transaction; return them.
+
+    before_commit(version), if given, runs inside each migration's transaction just before
+    COMMIT: the fault suite kills the process there (a crash in the middle of a migration).
+    """
     current = schema_version(con)
     head = head_version()
     if current > head:
@@ -107,6 +113,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
             )
+            if before_commit is not None:
+                before_commit(version)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

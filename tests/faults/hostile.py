@@ -71,6 +71,9 @@ class _QuietServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # A cycle polls ~30 feeds at once: the default listen backlog of 5 would drop SYNs and
+    # turn well-behaved paths into connect timeouts.
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Ignore the error: resets and timeouts are the point of this server."""
@@ -113,7 +116,12 @@ def gzip_bomb() -> bytes:
 @cache
 def big_paragraph() -> bytes:
     """Return an HTML page holding one paragraph of ~9.8 MB that names both watched sides."""
-    sentence = ARTICLE_TEXT + RELATIONS_SENTENCE
+    # Its own wording: a copy of the ok pages' text would be linked to them as a near-duplicate
+    # and skip the NLP stage, hiding what an endless text does to it.
+    sentence = (
+        "Engineers in Damascus and Russian grain exporters compared shipping schedules for the "
+        "coming season, officials said. " + RELATIONS_SENTENCE
+    )
     text = sentence * (9_800_000 // len(sentence))
     return (
         "<!doctype html><html lang='en'><head><title>One endless paragraph</title></head><body>"
