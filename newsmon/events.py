@@ -232,16 +232,24 @@ def _shifted_from_main(doc: Doc, clause: Token, refs: list[TimeRef]) -> TimeRef 
     return replace(main[0], value=anchor_day + shift)
 
 
-def _forward_if_planned(ref: TimeRef, status: str) -> date | None:
-    """Return the ref's date, moved a year on when a plan names a day or month without a year.
+_WEEKDAY = re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+
+
+def _forward_if_planned(ref: TimeRef, status: str, published: date | None) -> date | None:
+    """Return the ref's date, moved to the next such day when a plan names a past one.
 
     Year-less dates resolve to the past by default ("on Oct. 15" in a report); in "will meet on
-    December 17" the same words point forward.
+    December 17" the same words point forward: a weekday moves a week on, a day or month without
+    a year moves a year on. A date on or after publication stays.
     """
     value = ref.value
-    if value is None or status != "planned" or ref.relation == "future":
+    if value is None or status != "planned" or ref.relation == "future" or published is None:
         return value
-    if re.search(r"\b(19|20)\d\d\b", ref.text) or ref.precision not in ("day", "month"):
+    if value >= published or re.search(r"\b(19|20)\d\d\b", ref.text):
+        return value
+    if _WEEKDAY.search(ref.text):
+        return value + timedelta(days=7)
+    if ref.precision not in ("day", "month"):
         return value
     try:
         return value.replace(year=value.year + 1)
@@ -362,7 +370,7 @@ def find_event_mentions(
             kind = _trigger_kind(trigger, phone)
             if kind is None:
                 continue
-            event = _event_at(doc, trigger, kind, sent, index, context, refs, sides)
+            event = _event_at(doc, trigger, kind, sent, index, context, refs, sides, published)
             # One sentence can report two events ("X met Y on Wednesday, a day after Z received
             # them"); the same participants twice are one report.
             if event is not None and all(
@@ -402,6 +410,7 @@ def _event_at(
     context: list[Mention],
     refs: list[TimeRef],
     sides: tuple[str, str],
+    published: date | None = None,
 ) -> EventMention | None:
     """Return the event a trigger reports, or None when both sides are not involved."""
     # Lower-case posts parse badly ("and expatriates" becomes a verb): their clause is the
@@ -439,7 +448,8 @@ def _event_at(
     clause_refs = [ref] if ref is not None else []
     status = _status(trigger, clause_refs)
     if ref is not None and ref.value is not None:
-        when, precision, source = _forward_if_planned(ref, status), ref.precision, "text"
+        when, precision, source = (
+            _forward_if_planned(ref, status, published), ref.precision, "text")
     elif any(r.relation == "anaphoric" for r in refs):
         when, precision, source = None, None, "anaphoric"
     elif status == "occurred":

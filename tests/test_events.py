@@ -91,3 +91,20 @@ def test_sentence_fixtures_accuracy_floor(nlp, watchlist) -> None:  # type: igno
         right += got == expected
     floor = json.loads((ROOT / "tests" / "data" / "sentence_floor.json").read_text())
     assert right / len(cases) >= floor["exact_match"], f"{right}/{len(cases)}"
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("Lavrov is scheduled to meet al-Shaibani on Wednesday.", "2025-12-24", "2025-12-24"),
+        ("Lavrov will meet al-Shaibani on Friday.", "2025-12-24", "2025-12-26"),
+        ("Lavrov will meet al-Shaibani on Monday.", "2025-12-24", "2025-12-29"),
+        ("Lavrov will hold talks with al-Shaibani on December 17.", "2025-12-24", "2026-12-17"),
+        ("Lavrov will hold talks with al-Shaibani on December 30.", "2025-12-24", "2025-12-30"),
+    ],
+)
+def test_planned_dates_point_forward(nlp, watchlist, text: str, published: str,  # type: ignore[no-untyped-def]
+                                     expected: str) -> None:
+    [event] = _events(nlp, watchlist, text, published)
+    assert event.status == "planned"
+    assert format_date(event.date, event.date_precision or "day") == expected
