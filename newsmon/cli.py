@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsmon.settings import ConfigError, load_settings
+from newsmon.urls import is_http_url
 
 app = typer.Typer(
     help="newsmon: monitor news feeds for a watched relationship and alert on new meetings.",
@@ -48,7 +49,11 @@ def _config_path(config: Path | None) -> Path | None:
 
 def _fail(message: str, code: int = 2) -> None:
     """Print an error line and exit with the code."""
-    err.print(f"[bold red]error:[/] {message}")
+    from rich.text import Text
+
+    # Text, not markup: messages quote user input and URLs ("[::1]:8080" is not a style tag);
+    # soft_wrap: one logical line stays one line in a log or a pipe, whatever the width.
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -83,8 +88,9 @@ def run(
     from newsmon.store import DatabaseError
 
     for url in feed or []:
-        if not url.startswith(("http://", "https://")):
-            _fail(f"--feed {url!r} is not an http(s) URL; pass a full feed URL")
+        if not is_http_url(url):
+            _fail(f"--feed {url!r} is not an http(s) URL with a host; pass a full feed URL "
+                  "such as https://example.org/rss.xml")
     try:
         summary = monitor(
             config=str(_config_path(config)) if _config_path(config) else None,
@@ -193,9 +199,14 @@ def parse_analysis_line(line: str, number: int) -> Any:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"line {number}: not valid JSON ({exc.msg})") from exc
+        raise ValueError(
+            f"line {number}: not valid JSON ({exc.msg}); write one JSON object per line"
+        ) from exc
     if not isinstance(data, dict) or "id" not in data:
-        raise ValueError(f"line {number}: expected an object with an 'id'")
+        raise ValueError(
+            f"line {number}: expected an object with an 'id', e.g. "
+            '{"id": "a1", "text": "..."}'
+        )
     text = data.get("text")
     title = data.get("title") or ""
     if text is None and data.get("html") is not None:
@@ -203,7 +214,7 @@ def parse_analysis_line(line: str, number: int) -> Any:
         text, title = article.text, title or article.title
     if not isinstance(text, str):
         raise ValueError(  # noqa: TRY004 - reported to the user as a bad input line
-            f"line {number} (id {data['id']}): needs 'text' or 'html'"
+            f"line {number} (id {data['id']}): needs 'text' or 'html'; add one of them"
         )
     published = None
     if data.get("published"):
@@ -227,19 +238,32 @@ def analyze(
     from newsmon.analysis import analyze as run_analysis
 
     try:
+        lines = _read_jsonl(source)  # before the model loads: a wrong path fails at once
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        _fail(f"{source}: cannot read it ({reason}); pass a UTF-8 JSON-lines file, or - for "
+              "stdin")
+        return
+    try:
         nlp, wl, settings = _load_pipeline(config, watchlist, None)
     except ConfigError as exc:
         _fail(str(exc))
         return
     rules = AnalysisRules(settings.relevance.threshold, settings.events.new_window_days)
-    for number, line in _read_jsonl(source):
+    errors = 0
+    for number, line in lines:
         try:
             item = parse_analysis_line(line, number)
         except ValueError as exc:
             print(json.dumps({"id": _line_id(line), "error": str(exc)}))
+            errors += 1
             continue
         for analysis in run_analysis(nlp, wl, [item], rules):
             print(json.dumps(analysis_json(analysis), ensure_ascii=False))
+    if lines and errors == len(lines):
+        # Not one line could be analysed: the whole command failed (wrong file?).
+        _fail(f"{source}: none of its {errors} lines could be analysed (see the error lines); "
+              'each line must be a JSON object such as {"id": "a1", "text": "..."}', code=1)
 
 
 def _line_id(line: str) -> Any:
@@ -310,6 +334,14 @@ def evaluate_cmd(
 
     try:
         loaded = load_cases(cases)
+    except OSError as exc:
+        _fail(f"{cases}: cannot read it ({exc.strerror or exc}); pass a JSON-lines file of "
+              "cases (docs/analyze.md)")
+        return
+    except ValueError as exc:  # CaseError: names the file, the line and what is wrong
+        _fail(f"{exc}; fix that line (one JSON case per line: docs/analyze.md)")
+        return
+    try:
         nlp, wl, settings = _load_pipeline(config, watchlist, None)
     except (ConfigError, ValueError, OSError) as exc:
         _fail(str(exc))
@@ -670,8 +702,9 @@ def feeds_add(
     from newsmon.discover import DiscoveryError, add_feed_to_config, discover_feed, yaml_feed_line
     from newsmon.fetch import FetchLimits, make_client
 
-    if not url.startswith(("http://", "https://")):
-        _fail(f"{url!r} is not an http(s) URL; pass a full page or feed URL")
+    if not is_http_url(url):
+        _fail(f"{url!r} is not an http(s) URL with a host; pass a full page or feed URL such "
+              "as https://example.org/")
     try:
         settings = load_settings(_config_path(config))
     except ConfigError as exc:

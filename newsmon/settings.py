@@ -9,6 +9,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from newsmon.urls import is_http_url
+
 # Keys that hold secrets: accepted only from the environment or a Prefect block, never from YAML,
 # because config files get committed and shared.
 SECRET_KEYS = ("slack_webhook_url", "webhook_url")
@@ -32,8 +34,9 @@ class FeedConfig(Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"feed URL {value!r} must start with http:// or https://")
+        if not is_http_url(value):
+            raise ValueError(f"feed URL {value!r} must start with http:// or https:// and "
+                             "name a host, e.g. https://example.org/rss.xml")
         return value
 
 
@@ -165,6 +168,16 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Return a YAML error on one line: what is wrong and where (line, column)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if not where and getattr(exc, "position", None) is not None:  # a reader (encoding) error
+        where = f" at character {exc.position}"  # type: ignore[attr-defined]
+    return f"{problem}{where}"
+
+
 def load_settings(config_path: Path | None, **overrides: Any) -> Settings:
     """Return validated settings from the YAML file (its relative paths resolved beside it)."""
     data: dict[str, Any] = {}
@@ -177,8 +190,19 @@ def load_settings(config_path: Path | None, **overrides: Any) -> Settings:
             raise ConfigError(
                 f"config file {config_path} not found; pass --config with an existing file"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"config file {config_path} is not UTF-8 text (byte {exc.start}); save it as "
+                "UTF-8 YAML, or restore it from config/newsmon.yaml"
+            ) from exc
+        except OSError as exc:  # a directory, no permission, an I/O error
+            raise ConfigError(
+                f"config file {config_path} cannot be read ({exc.strerror or exc}); pass "
+                "--config with a readable YAML file"
+            ) from exc
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {config_path} is not valid YAML: {exc}") from exc
+            raise ConfigError(f"config file {config_path} is not valid YAML: {_yaml_problem(exc)}; "
+                              "fix the syntax there and run again") from exc
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -141,6 +141,18 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+def is_http_url(url: str) -> bool:
+    """Return True for an absolute http(s) URL with a host, a valid port and no whitespace."""
+    if not url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0..65535
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+
+
 def dedup_key(url: str) -> str:
     """Return the canonical URL of an http(s) link, else the link itself, stripped.
 
