@@ -4,41 +4,52 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict
-from datetime import timedelta
+from dataclasses import asdict, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 
+from flows.runners import fanout_width, task_runner_from_env
+from flows.stages import analyse_stage, extract_stage, fetch_stage
 from newsmon.analysis import AnalysisRules
 from newsmon.crawl import Politeness
 from newsmon.cycle import (
     AlertRules,
     PageWork,
     analysis_input,
-    build_article,
     mark_duplicates,
     needs_nlp,
     with_analysis,
 )
 from newsmon.extract import ExtractionRules
 from newsmon.fetch import FetchLimits
+from newsmon.lock import CycleLocked, cycle_lock
 from newsmon.models import FeedItem
 from newsmon.outbox import AlertPolicy
 from newsmon.polling import PollSchedule, is_due
+from newsmon.runreport import (
+    StageClock,
+    feed_health_table,
+    feed_problems,
+    run_markdown,
+    stage_line,
+)
 from newsmon.settings import Settings, load_settings
-from newsmon.store import connect, migrate, utcnow
+from newsmon.store import DatabaseError, connect, migrate, utcnow
 from newsmon.store.repo import feed_states, finish_run, recent_texts, register_feeds, start_run
 from newsmon.store.repo import unseen_items as filter_unseen
+from newsmon.store.reports import events_since, record_skipped_run
 from newsmon.urls import dedup_key
 from newsmon.watchlist import load_watchlist
 from tasks.alerts import deliver_alerts, resolve_destinations
 from tasks.faults import fault_point
-from tasks.feeds import fetch_page_batch, poll_feeds
-from tasks.nlp import analyze_batch
+from tasks.feeds import poll_feeds
 from tasks.snapshot import snapshot_views
 from tasks.store import StoreCounts, feeds_health, save_feed_states, store_batch
 
@@ -54,6 +65,12 @@ def fetch_limits(settings: Settings) -> FetchLimits:
         max_redirects=f.max_redirects, allow_private_hosts=f.allow_private_hosts,
         user_agent=f.user_agent, extra_allowed_hosts=f.extra_allowed_hosts,
     )
+
+
+def extraction_rules(settings: Settings) -> ExtractionRules:
+    """Return the extraction rules slice of the settings."""
+    e = settings.extraction
+    return ExtractionRules(e.min_text_chars, e.max_future_skew_hours, e.oldest_year)
 
 
 @task(name="open-database", cache_policy=NO_CACHE)
@@ -90,43 +107,58 @@ def select_new_items(
         con.close()
 
 
-@task(name="extract-articles", cache_policy=NO_CACHE)
-def extract_batch(
-    db_path: Path, batch: list[tuple[FeedItem, str]], fetched: list, settings: Settings
+@task(name="mark-duplicates", cache_policy=NO_CACHE)
+def mark_batch_duplicates(
+    db_path: Path, work: list[PageWork], threshold: float
 ) -> list[PageWork]:
-    """Return extracted article rows for fetched pages, near-duplicates linked."""
-    rules = ExtractionRules(
-        settings.extraction.min_text_chars, settings.extraction.max_future_skew_hours,
-        settings.extraction.oldest_year,
-    )
-    now = utcnow()
-    rows = [
-        build_article(item, canonical, result, rules, settings.nlp.languages, now)
-        for (item, canonical), result in zip(batch, fetched, strict=True)
-    ]
+    """Return the batch with near-duplicates of this week's articles (or of each other) linked."""
     con = connect(db_path, read_only=True)
     try:
-        earlier = recent_texts(con, now.replace(hour=0, minute=0) - timedelta(days=7))
+        earlier = recent_texts(con, utcnow().replace(hour=0, minute=0) - timedelta(days=7))
     finally:
         con.close()
-    rows = mark_duplicates(rows, earlier, settings.extraction.near_duplicate_threshold)
-    return [
-        PageWork(item, canonical, result, row)
-        for (item, canonical), result, row in zip(batch, fetched, rows, strict=True)
-    ]
+    rows = mark_duplicates([w.row for w in work], earlier, threshold)
+    return [replace(w, row=row) for w, row in zip(work, rows, strict=True)]
 
 
-@flow(name="monitor", log_prints=True)
+def parse_day(value: str | date | None) -> date | None:
+    """Return a YYYY-MM-DD parameter as a date (None stays None).
+
+    Date parameters are typed str: a deployment passes JSON, and Prefect builds the parameter
+    model of a deployed flow from its source, where `date` cannot be resolved.
+    """
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _run_label() -> str:
+    """Return who holds the cycle lock, as waiting cycles will print it."""
+    try:
+        from prefect.runtime import flow_run
+
+        return f"monitor flow run {flow_run.name!r}"
+    except Exception:  # noqa: BLE001 - only a label
+        return "monitor flow run"
+
+
+@flow(name="monitor", log_prints=True, task_runner=task_runner_from_env())
 def monitor(
     config: str | None = None,
     db: str | None = None,
     feeds: list[str] | None = None,
     allow_private_hosts: bool | None = None,
     send_alerts: bool = True,
-) -> dict[str, Any]:
-    """Run one monitoring cycle and return its summary."""
-    logger = get_run_logger()
-    started = time.monotonic()
+    since: str | None = None,
+    queue_alerts: bool = True,
+) -> dict[str, Any] | State:
+    """Run one monitoring cycle and return its summary; a cycle that finds another one still
+    running on the database waits `lock_wait_s`, then returns a "skipped" summary.
+
+    since: backfill (YYYY-MM-DD): poll every feed now, unconditionally, and take only items
+    published on or after this day (undated items too). queue_alerts False stores events without queueing any
+    alert (they never alert later either); send_alerts False leaves the outbox undelivered.
+    """
     cycle_started = utcnow()  # updates are rate-limited per event per cycle from here
     overrides: dict[str, Any] = {"database": db}
     settings = load_settings(Path(config) if config else None, **overrides)
@@ -135,23 +167,117 @@ def monitor(
             update={"fetch": settings.fetch.model_copy(
                 update={"allow_private_hosts": allow_private_hosts})}
         )
+    try:
+        with cycle_lock(settings.database, settings.lock_wait_s, _run_label()) as lock:
+            return run_cycle(settings, feeds, send_alerts, parse_day(since), queue_alerts,
+                             lock.waited_s,
+                             cycle_started)
+    except CycleLocked as exc:
+        summary = skipped_cycle(settings.database, cycle_started, exc)
+        # Completed, named "Skipped": a skipped hour is not a failure, and shows as such in the
+        # Prefect UI; the caller still gets the summary dict.
+        return Completed(message=str(exc), name="Skipped", data=summary)
+
+
+def skipped_cycle(db_path: Path, started_at: datetime, exc: CycleLocked) -> dict[str, Any]:
+    """Record a cycle skipped because another one held the lock; return its summary."""
+    logger = get_run_logger()
+    logger.warning("%s", exc)
+    summary: dict[str, Any] = {
+        "status": "skipped", "reason": str(exc), "waited_s": round(exc.waited_s, 1),
+        "lock_holder": exc.holder,
+    }
+    try:
+        # The holder's write connections are short (one batch, one delivery pass): wait for one.
+        con = connect(db_path, wait_s=30)
+        try:
+            summary["run_id"] = record_skipped_run(con, started_at, summary, str(exc))
+        finally:
+            con.close()
+    except (DatabaseError, duckdb.Error) as db_exc:
+        logger.warning("the skipped run could not be recorded in runs: %s", db_exc)
+    create_markdown_artifact(
+        key="monitor-summary", markdown=f"# newsmon cycle skipped\n\n{exc}",
+        description="newsmon cycle (skipped)",
+    )
+    return summary
+
+
+def run_cycle(
+    settings: Settings,
+    feeds: list[str] | None,
+    send_alerts: bool,
+    since: date | None,
+    queue_alerts: bool,
+    lock_waited_s: float,
+    cycle_started: datetime,
+) -> dict[str, Any]:
+    """Run the stages of one cycle under the lock; return the summary (also the runs row)."""
+    logger = get_run_logger()
+    started = time.monotonic()
+    clock = StageClock()
     watchlist = load_watchlist(settings.watchlist_dir, settings.watchlist)
     feed_list = [(f, f) for f in feeds] if feeds else [(f.url, f.name) for f in settings.feeds]
     db_path = settings.database
     run_id = open_database(db_path, feed_list)
-
-    con = connect(db_path, read_only=True)
+    width = fanout_width()
     try:
-        states = feed_states(con, [url for url, _ in feed_list])
-    finally:
-        con.close()
-    now = utcnow()
-    # --feed polls now; configured feeds wait for their backoff / Retry-After / <ttl>.
-    due = [s for s in states.values() if feeds or is_due(s, now)]
-    limits = fetch_limits(settings)
-    polls = poll_feeds(due, limits, PollSchedule(), settings.fetch.global_concurrency)
-    items = [item for poll in polls for item in poll.items]
-    new_items = select_new_items(db_path, items, settings.fetch.max_new_items_per_feed)
+        return _stages(settings, watchlist, feed_list, db_path, run_id, clock, width, feeds,
+                       send_alerts, since, queue_alerts, lock_waited_s, cycle_started, started)
+    except BaseException as exc:
+        # The run row says how far the cycle got and why it stopped (a crash by SIGKILL leaves
+        # it 'running': that too is visible in the history).
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            con = connect(db_path)
+            try:
+                finish_run(con, run_id, "failed", {"status": "failed", "run_id": run_id,
+                                                   "stages": clock.rounded(), "error": error},
+                           error)
+            finally:
+                con.close()
+        except Exception as db_exc:  # noqa: BLE001 - the original error matters more
+            logger.warning("run %s could not be marked failed: %s", run_id, db_exc)
+        raise
+
+
+def _stages(
+    settings: Settings, watchlist: Any, feed_list: list[tuple[str, str]], db_path: Path,
+    run_id: str, clock: StageClock, width: int, feeds: list[str] | None, send_alerts: bool,
+    since: date | None, queue_alerts: bool, lock_waited_s: float, cycle_started: datetime,
+    started: float,
+) -> dict[str, Any]:
+    """Return the summary of the cycle's stages, each timed and logged as one structured line."""
+    logger = get_run_logger()
+
+    def done(stage: str, counts: dict[str, Any], batch: int | None = None) -> None:
+        logger.info("%s", stage_line(run_id, stage, {**({"batch": batch} if batch else {}),
+                                                      **counts}))
+
+    with clock.stage("poll") as poll_counts:
+        con = connect(db_path, read_only=True)
+        try:
+            states = feed_states(con, [url for url, _ in feed_list])
+        finally:
+            con.close()
+        now = utcnow()
+        if since is not None:
+            # Backfill: every feed now, and no conditional request: a 304 or an unchanged body
+            # would parse nothing, and the point is to see every item the feed still holds.
+            due = [replace(s, etag=None, last_modified=None, body_hash=None)
+                   for s in states.values()]
+        else:
+            # --feed polls now; configured feeds wait for their backoff / Retry-After / <ttl>.
+            due = [s for s in states.values() if feeds or is_due(s, now)]
+        limits = fetch_limits(settings)
+        polls = poll_feeds(due, limits, PollSchedule(), settings.fetch.global_concurrency)
+        items = [item for poll in polls for item in poll.items]
+        if since is not None:
+            items = [i for i in items if i.published is None or i.published.date() >= since]
+        new_items = select_new_items(db_path, items, settings.fetch.max_new_items_per_feed)
+        poll_counts.update(feeds=len(polls), failed=sum(p.outcome == "failed" for p in polls),
+                           items=len(items), new_items=len(new_items))
+    done("poll", poll_counts)
 
     politeness = Politeness(
         settings.fetch.global_concurrency, settings.fetch.per_host_concurrency,
@@ -165,17 +291,39 @@ def monitor(
         settings.events.max_article_age_days,
     )
     policy = AlertPolicy.from_settings(settings.alerts)
+    if not queue_alerts:
+        # Backfill without --send: events are stored as seen, but nothing is queued, now or by
+        # a later report (no first alert, no update).
+        alert_rules = replace(alert_rules, alert_types=())
+        policy = replace(policy, updates=False)
+    rules = extraction_rules(settings)
     totals = StoreCounts()
     relevant = thin = duplicates = 0
-    for start in range(0, len(new_items), BATCH):
+    for number, start in enumerate(range(0, len(new_items), BATCH), 1):
         batch = new_items[start : start + BATCH]
-        fetched = fetch_page_batch([item.url for item, _ in batch], limits, politeness)
-        work = extract_batch(db_path, batch, fetched, settings)
-        inputs = [analysis_input(w.row) for w in work if needs_nlp(w.row)]
-        analyses = analyze_batch(
-            inputs, settings.nlp.model, settings.nlp.fallback_model,
-            str(settings.watchlist_dir), settings.watchlist, analysis_rules,
-        )
+        with clock.stage("fetch") as counts:
+            fetched = fetch_stage([item.url for item, _ in batch], limits, politeness, width)
+            counts.update(pages=len(fetched), failed=sum(1 for r in fetched if r.error_kind))
+        done("fetch", counts, number)
+        with clock.stage("extract") as counts:
+            rows = extract_stage(batch, fetched, rules, settings.nlp.languages, utcnow(), width)
+            work = [PageWork(item, canonical, result, row)
+                    for (item, canonical), result, row in zip(batch, fetched, rows, strict=True)]
+            work = mark_batch_duplicates(db_path, work,
+                                         settings.extraction.near_duplicate_threshold)
+            counts.update(articles=len(work),
+                          thin_or_empty=sum(w.row.status in ("thin", "empty") for w in work),
+                          duplicates=sum(w.row.duplicate_of is not None for w in work))
+        done("extract", counts, number)
+        with clock.stage("analyse") as counts:
+            inputs = [analysis_input(w.row) for w in work if needs_nlp(w.row)]
+            analyses = analyse_stage(
+                inputs, settings.nlp.model, settings.nlp.fallback_model,
+                str(settings.watchlist_dir), settings.watchlist, analysis_rules, width,
+            )
+            counts.update(texts=len(inputs), relevant=sum(a.relevant for a in analyses),
+                          events=sum(len(a.events) for a in analyses))
+        done("analyse", counts, number)
         by_id = {a.id: a for a in analyses}
         work = [
             PageWork(w.item, w.canonical_url, w.fetched, with_analysis(w.row, by_id[w.row.id]))
@@ -185,28 +333,48 @@ def monitor(
         relevant += sum(a.relevant for a in analyses)
         thin += sum(w.row.status in ("thin", "empty") for w in work)
         duplicates += sum(w.row.duplicate_of is not None for w in work)
-        counts = store_batch(
-            db_path, work, by_id, watchlist.name, watchlist.title, policy, alert_rules,
-            cycle_started,
-        )
+        with clock.stage("store") as counts:
+            stored = store_batch(
+                db_path, work, by_id, watchlist.name, watchlist.title, policy, alert_rules,
+                cycle_started,
+            )
+            counts.update(asdict(stored))
+        done("store", counts, number)
         totals = StoreCounts(*(a + b for a, b in zip(asdict(totals).values(),
-                                                     asdict(counts).values(), strict=True)))
+                                                     asdict(stored).values(), strict=True)))
     quiet_days = settings.fetch.quiet_after_days
-    save_feed_states(db_path, polls, quiet_days)
-    health = feeds_health(db_path, [url for url, _ in feed_list], quiet_days)
+    with clock.stage("store") as counts:
+        save_feed_states(db_path, polls, quiet_days)
+        health = feeds_health(db_path, [url for url, _ in feed_list], quiet_days)
+        counts.update(feeds=len(health))
+    done("store", counts)
     feed_counts = Counter(h.status for h in health)  # ok, quiet, failing, gone, new
 
     # Test hook (NEWSMON_FAULT=after_store): die here, events and their alerts committed and
     # nothing delivered, to show that the next cycle delivers them (docs/alerts.md).
     fault_point("after_store")
-    delivery = (
-        deliver_alerts(
-            db_path, resolve_destinations(settings), settings.alerts.timeout_s,
-            settings.alerts.max_attempts,
+    with clock.stage("deliver") as counts:
+        delivery = (
+            deliver_alerts(
+                db_path, resolve_destinations(settings), settings.alerts.timeout_s,
+                settings.alerts.max_attempts,
+            )
+            if send_alerts else None
         )
-        if send_alerts else None
-    )
+        counts.update(delivered=delivery.delivered if delivery else 0,
+                      failed=delivery.failed if delivery else 0, skipped=not send_alerts)
+    done("deliver", counts)
+    feed_errors = [
+        {"feed": p.url, "kind": p.error_kind, "error": p.error}
+        for p in polls if p.outcome == "failed"
+    ]
+    con = connect(db_path, read_only=True)
+    try:
+        new_events = events_since(con, cycle_started)
+    finally:
+        con.close()
     summary: dict[str, Any] = {
+        "status": "ok",
         "run_id": run_id,
         "feeds_polled": len(polls),
         "feeds_ok": sum(p.outcome != "failed" for p in polls),
@@ -236,10 +404,13 @@ def monitor(
         "alert_failures": [
             {"alert": alert_id, "reason": reason} for alert_id, reason in delivery.failures
         ] if delivery else [],
-        "feed_errors": [
-            {"feed": p.url, "kind": p.error_kind, "error": p.error}
-            for p in polls if p.outcome == "failed"
-        ],
+        "feed_errors": feed_errors,
+        "backfill_since": since.isoformat() if since else None,
+        "lock_waited_s": round(lock_waited_s, 1),
+        "task_runner_width": width,
+        "stages": clock.rounded(),
+        "new_events": new_events,
+        "feed_problems": feed_problems(health, feed_errors),
         "seconds": round(time.monotonic() - started, 2),
     }
     # The analyst views as Parquet beside the database: readable while the next cycle writes.
@@ -252,23 +423,19 @@ def monitor(
     create_markdown_artifact(
         key="monitor-summary", markdown=summary_markdown(summary), description="newsmon cycle"
     )
-    logger.info("cycle summary: %s", {k: v for k, v in summary.items() if k != "feed_errors"})
+    create_table_artifact(
+        key="feed-health", table=feed_health_table(health),
+        description="Health of the run's feeds (newsmon feeds)",
+    )
+    logger.info("cycle summary: %s", {k: v for k, v in summary.items()
+                                       if k not in ("feed_errors", "new_events", "feed_problems")})
     return summary
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:
-    """Return the run summary as a markdown table (the Prefect artifact)."""
-    lines = ["# newsmon cycle", "", "| measure | value |", "|---|---|"]
-    lines += [
-        f"| {k} | {v} |" for k, v in summary.items() if k not in ("feed_errors", "alert_failures")
-    ]
-    if summary["feed_errors"]:
-        lines += ["", "## Feed problems", "", "| feed | kind | error |", "|---|---|---|"]
-        lines += [f"| {e['feed']} | {e['kind']} | {e['error']} |" for e in summary["feed_errors"]]
-    if summary.get("alert_failures"):
-        lines += ["", "## Alerts that failed", "", "| alert | reason |", "|---|---|"]
-        lines += [f"| {f['alert']} | {f['reason']} |" for f in summary["alert_failures"]]
-    return "\n".join(lines)
+    """Return the run summary as markdown (the Prefect artifact): measures, stage timings, new
+    events, feed problems, failed alerts."""
+    return run_markdown(summary)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in summary.items():
-        if key != "feed_errors":
+        if key not in ("feed_errors", "new_events", "feed_problems", "stages"):
             table.add_row(key, str(value))
     out.print(table)
+    if summary.get("stages"):
+        out.print("stage seconds: " + ", ".join(f"{k} {v}" for k, v in summary["stages"].items()))
+    for event in summary.get("new_events", []):
+        alert = "alerted" if event["alerted"] else f"no alert: {event['why_not']}"
+        out.print(f"[green]new event[/] {event['date']} {event['type']} ({event['status']}) "
+                  f"{', '.join(event['participants'])} [{alert}]", highlight=False)
     for problem in summary.get("feed_errors", []):
         out.print(f"[yellow]feed problem[/] {problem['feed']}: {problem['kind']}: {problem['error']}")
 
@@ -100,6 +106,11 @@ def run(
         )
     except (ConfigError, DatabaseError) as exc:
         _fail(str(exc))
+        return
+    if summary.get("status") == "skipped":
+        # Another cycle holds the database: not a failure (exit 0), the message says so.
+        print(json.dumps(summary, default=str)) if json_out else out.print(
+            summary["reason"], highlight=False)
         return
     if json_out:
         print(json.dumps(summary, default=str))
@@ -950,6 +961,9 @@ def eval_extraction(
         raise typer.Exit(1)
     print(f"gate passed: floors in {baseline} met, F1 at least plain trafilatura's")
 
+
+# serve, backfill, replay: registered on `app` when their module is imported.
+from newsmon import cli_ops  # noqa: F401
 
 if __name__ == "__main__":
     app()

@@ -109,6 +109,33 @@ class AlertRoute(Section):
     channels: tuple[Channel, ...]
 
 
+class ScheduleSettings(Section):
+    """When the hourly deployment runs (`newsmon serve`; deployments/prefect.yaml mirrors it)."""
+
+    cron: str = "0 * * * *"
+    timezone: str = "UTC"  # IANA name; the cron is read in this zone (DST shifts included)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                             "'UTC' or 'Europe/Berlin'") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"cron {value!r} must have five fields (minute hour day month "
+                             "weekday), e.g. '0 * * * *'")
+        return value
+
+
 class AlertSettings(Section):
     channels: tuple[Channel, ...] = ("console",)
     # Per watchlist / event type; every matching route's channels, else `channels` above.
@@ -142,6 +169,10 @@ class Settings(BaseSettings):
     relevance: RelevanceSettings = RelevanceSettings()
     events: EventSettings = EventSettings()
     alerts: AlertSettings = AlertSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    # How long a cycle waits for a running one on the same database before it skips
+    # (exit 0, run status skipped_locked): an hourly job must never pile up behind a hung one.
+    lock_wait_s: float = Field(60.0, ge=0)
     slack_webhook_url: SecretStr | None = None
     webhook_url: SecretStr | None = None
 

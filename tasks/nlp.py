@@ -15,11 +15,32 @@ from newsmon.watchlist import Watchlist, load_watchlist
 from tasks.faults import fault_point
 
 
-@lru_cache(maxsize=4)
+def watchlist_stamp(watchlist_dir: str, watchlist_name: str) -> tuple[int, int] | None:
+    """Return the watchlist file's (mtime in ns, size), or None if there is no such file."""
+    try:
+        info = (Path(watchlist_dir) / f"{watchlist_name}.yaml").stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def pipeline_for(
     model: str, fallback: str, watchlist_dir: str, watchlist_name: str
 ) -> tuple[Language, Watchlist]:
-    """Return the loaded spaCy pipeline with the watchlist ruler (loaded once per process)."""
+    """Return the loaded spaCy pipeline with the watchlist ruler (loaded once per process and
+    watchlist version)."""
+    # The file's stamp is part of the key: long-lived processes (Dask workers, a test session,
+    # a replay right after a watchlist edit) must not keep analysing with the old watchlist.
+    return _pipeline(model, fallback, watchlist_dir, watchlist_name,
+                     watchlist_stamp(watchlist_dir, watchlist_name))
+
+
+@lru_cache(maxsize=4)
+def _pipeline(
+    model: str, fallback: str, watchlist_dir: str, watchlist_name: str,
+    stamp: tuple[int, int] | None,
+) -> tuple[Language, Watchlist]:
+    """Return a pipeline for one version (stamp) of the watchlist."""
     watchlist = load_watchlist(Path(watchlist_dir), watchlist_name)
     return build_pipeline(load_nlp(model, fallback), watchlist), watchlist
 

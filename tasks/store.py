@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -39,6 +40,67 @@ class StoreCounts:
     alerts_queued: int = 0  # outbox rows (one per channel), first alerts and updates
 
 
+@dataclass(frozen=True)
+class StoredPages:
+    """What storing a batch of pages did, event by event (the replay diff reads the links)."""
+
+    counts: StoreCounts
+    links: tuple[tuple[str, str, bool], ...]  # (article id, event id, event created) per report
+
+
+def store_pages(
+    con: duckdb.DuckDBPyConnection,
+    work: list[PageWork],
+    analyses: dict[str, Analysis],
+    watchlist_name: str,
+    watchlist_title: str,
+    policy: AlertPolicy,
+    rules: AlertRules,
+    now: datetime,
+    cycle_started: datetime,
+) -> StoredPages:
+    """Store pages, articles, mentions, events and their alerts on an open transaction; return
+    what was stored. The caller commits (a cycle) or may roll back (a replay's dry run)."""
+    created = merged = queued = 0
+    links: list[tuple[str, str, bool]] = []
+    # event id -> the first alert it deserves (None: none, but maybe an update); insertion order
+    # is report order, so alerts are queued in the order their events were reported.
+    touched: dict[str, str | None] = {}
+    record_items(con, [(w.item, w.canonical_url) for w in work])
+    for w in work:
+        save_page(con, w.canonical_url, w.fetched)
+        save_article(con, w.row)
+        analysis = analyses.get(w.row.id)
+        if analysis is None:
+            continue
+        save_mentions(con, w.row.id, analysis.mentions)
+        for event in analysis.events:
+            stored = store_event(con, watchlist_name, w.row.id, event, now)
+            links.append((w.row.id, stored.event_id, stored.created))
+            created += stored.created
+            merged += not stored.created
+            # A planned event that now took place alerts like a new one if it never
+            # alerted while planned (alert_planned off), judged on this report.
+            became_occurred = (
+                stored.previous_status == "planned" and event.status == "occurred"
+            )
+            kind = alert_kind(
+                event, stored.created or became_occurred, w.row.article, now, rules
+            )
+            previous = touched.get(stored.event_id)
+            touched[stored.event_id] = "new" if "new" in (kind, previous) else (
+                kind or previous
+            )
+    # Alerts are built after the whole batch is stored, so an alert shows every
+    # participant and source the batch reported, in the same transaction as the events:
+    # an event and its alert rows commit together or not at all (the outbox).
+    for event_id, kind in touched.items():
+        queued += queue_event_alerts(
+            con, event_id, kind, policy, watchlist_title, now, cycle_started
+        )
+    return StoredPages(StoreCounts(len(work), created, merged, queued), tuple(links))
+
+
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def store_batch(
     db_path: Path,
@@ -51,52 +113,20 @@ def store_batch(
     cycle_started: datetime | None = None,
 ) -> StoreCounts:
     """Store a batch of pages, articles, mentions, events and their alerts in one transaction."""
-    created = merged = queued = 0
-    # event id -> the first alert it deserves (None: none, but maybe an update); insertion order
-    # is report order, so alerts are queued in the order their events were reported.
-    touched: dict[str, str | None] = {}
     now = utcnow()
     con = connect(db_path)
     try:
         with transaction(con):
-            record_items(con, [(w.item, w.canonical_url) for w in work])
-            for w in work:
-                save_page(con, w.canonical_url, w.fetched)
-                save_article(con, w.row)
-                analysis = analyses.get(w.row.id)
-                if analysis is None:
-                    continue
-                save_mentions(con, w.row.id, analysis.mentions)
-                for event in analysis.events:
-                    stored = store_event(con, watchlist_name, w.row.id, event, now)
-                    created += stored.created
-                    merged += not stored.created
-                    # A planned event that now took place alerts like a new one if it never
-                    # alerted while planned (alert_planned off), judged on this report.
-                    became_occurred = (
-                        stored.previous_status == "planned" and event.status == "occurred"
-                    )
-                    kind = alert_kind(
-                        event, stored.created or became_occurred, w.row.article, now, rules
-                    )
-                    previous = touched.get(stored.event_id)
-                    touched[stored.event_id] = "new" if "new" in (kind, previous) else (
-                        kind or previous
-                    )
-            # Alerts are built after the whole batch is stored, so an alert shows every
-            # participant and source the batch reported, in the same transaction as the events:
-            # an event and its alert rows commit together or not at all (the outbox).
-            for event_id, kind in touched.items():
-                queued += queue_event_alerts(
-                    con, event_id, kind, policy, watchlist_title, now, cycle_started or now
-                )
+            stored = store_pages(con, work, analyses, watchlist_name, watchlist_title, policy,
+                                 rules, now, cycle_started or now)
     finally:
         con.close()
+    counts = stored.counts
     run_logger("newsmon.store").info(
         "stored %d articles, %d new events, %d merged reports, %d alerts queued",
-        len(work), created, merged, queued,
+        len(work), counts.events_created, counts.events_merged, counts.alerts_queued,
     )
-    return StoreCounts(len(work), created, merged, queued)
+    return counts
 
 
 @task(name="save-feed-states", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

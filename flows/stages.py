@@ -1,0 +1,88 @@
+"""The heavy stages of a cycle, fanned out through the flow's task runner when it is wider than one.
+
+With the default thread runner (width 1) each stage is one task called in the flow, as before.
+With NEWSMON_TASK_RUNNER=dask the stage is split (fetches by host, pages and texts in chunks),
+submitted to the Dask workers, and gathered back in input order. None of these tasks touches
+DuckDB: the flow process alone reads and writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from newsmon.analysis import Analysis, AnalysisInput, AnalysisRules
+from newsmon.crawl import Politeness
+from newsmon.extract import ExtractionRules
+from newsmon.fanout import chunks, shard_by_host, shard_politeness
+from newsmon.fetch import FetchLimits, FetchResult
+from newsmon.models import FeedItem
+from newsmon.store.repo import ArticleRow
+from tasks.extract import extract_pages
+from tasks.feeds import fetch_page_batch
+from tasks.nlp import analyze_batch
+
+# Below this many texts per chunk the cost of shipping a chunk outweighs the parallel gain.
+MIN_TEXTS_PER_CHUNK = 8
+MIN_PAGES_PER_CHUNK = 8
+
+
+def fetch_stage(
+    urls: Sequence[str], limits: FetchLimits, politeness: Politeness, width: int
+) -> list[FetchResult]:
+    """Return one fetch result per URL, in order, fetched by `width` tasks sharded by host."""
+    if width <= 1 or len(urls) < 2:
+        return fetch_page_batch(list(urls), limits, politeness)
+    shards = shard_by_host(urls, width)
+    if len(shards) == 1:
+        return fetch_page_batch(list(urls), limits, politeness)
+    polite = shard_politeness(politeness, len(shards))
+    futures = [fetch_page_batch.submit([urls[i] for i in shard], limits, polite)
+               for shard in shards]
+    results: list[Any] = [None] * len(urls)
+    for shard, future in zip(shards, futures, strict=True):
+        for index, result in zip(shard, future.result(), strict=True):
+            results[index] = result
+    return results
+
+
+def extract_stage(
+    batch: Sequence[tuple[FeedItem, str]],
+    fetched: Sequence[FetchResult],
+    rules: ExtractionRules,
+    languages: Sequence[str],
+    now: datetime | Sequence[datetime],
+    width: int,
+) -> list[ArticleRow]:
+    """Return one article row per fetched page, in order, extracted by up to `width` tasks."""
+    times = [now] * len(batch) if isinstance(now, datetime) else list(now)
+    pieces = chunks(list(zip(batch, fetched, times, strict=True)), width, MIN_PAGES_PER_CHUNK)
+    if len(pieces) <= 1:
+        return extract_pages(list(batch), list(fetched), rules, list(languages), times)
+    futures = [
+        extract_pages.submit([p[0] for p in piece], [p[1] for p in piece], rules,
+                             list(languages), [p[2] for p in piece])
+        for piece in pieces
+    ]
+    return [row for future in futures for row in future.result()]
+
+
+def analyse_stage(
+    inputs: Sequence[AnalysisInput],
+    model: str,
+    fallback: str,
+    watchlist_dir: str,
+    watchlist_name: str,
+    rules: AnalysisRules,
+    width: int,
+) -> list[Analysis]:
+    """Return the analyses of the texts, in order, by up to `width` NLP tasks."""
+    pieces = chunks(list(inputs), width, MIN_TEXTS_PER_CHUNK)
+    if len(pieces) <= 1:
+        return analyze_batch(list(inputs), model, fallback, watchlist_dir, watchlist_name, rules)
+    futures = [
+        analyze_batch.submit(piece, model, fallback, watchlist_dir, watchlist_name, rules)
+        for piece in pieces
+    ]
+    return [analysis for future in futures for analysis in future.result()]

@@ -1,0 +1,41 @@
+"""Task that turns fetched pages into article rows (CPU-heavy: trafilatura, htmldate, langid)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from newsmon.cycle import build_article
+from newsmon.extract import ExtractionRules
+from newsmon.fetch import FetchResult
+from newsmon.models import FeedItem
+from newsmon.store.repo import ArticleRow
+from tasks.runlog import run_logger
+
+
+@task(name="extract-pages", cache_policy=NO_CACHE)
+def extract_pages(
+    batch: Sequence[tuple[FeedItem, str]],
+    fetched: Sequence[FetchResult],
+    rules: ExtractionRules,
+    languages: Sequence[str],
+    now: datetime | Sequence[datetime],
+) -> list[ArticleRow]:
+    """Return one article row per fetched page, in order (no database: runs on any worker).
+
+    `now` is one time for a live cycle, or one per page for a replay (each page's fetch time,
+    so date plausibility is judged as it was when the page was fetched).
+    """
+    times = [now] * len(batch) if isinstance(now, datetime) else list(now)
+    rows = [
+        build_article(item, canonical, result, rules, languages, when)
+        for (item, canonical), result, when in zip(batch, fetched, times, strict=True)
+    ]
+    run_logger("newsmon.extract").info(
+        "extracted %d pages: %d ok, %d thin or empty", len(rows),
+        sum(r.status == "ok" for r in rows), sum(r.status in ("thin", "empty") for r in rows),
+    )
+    return rows
