@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -47,6 +48,26 @@ def _config_path(config: Path | None) -> Path | None:
     return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
 
 
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+_FULL_WORDS = ("could not write", "no space left", "file too large", "disk quota")
+
+
+def _write_failure(exc: BaseException) -> str | None:
+    """Return the first line of exc when it (or its cause) is a full disk or failed write
+    (ENOSPC, EFBIG, EDQUOT, or DuckDB's "Could not write file"), else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).splitlines()[0] if str(seen) else type(seen).__name__
+        if isinstance(seen, OSError) and seen.errno in _FULL_ERRNOS:
+            return text
+        if type(seen).__module__.startswith(("duckdb", "_duckdb")) and any(
+            word in text.lower() for word in _FULL_WORDS
+        ):
+            return text
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _fail(message: str, code: int = 2) -> None:
     """Print an error line and exit with the code."""
     from rich.text import Text
@@ -90,13 +111,23 @@ def run(
 ) -> None:
     """Run one monitoring cycle: poll feeds, fetch, analyse, store, alert."""
     _quiet_prefect()
-    from flows.monitor import monitor
-    from newsmon.store import DatabaseError
-
     for url in feed or []:
         if not is_http_url(url):
             _fail(f"--feed {url!r} is not an http(s) URL with a host; pass a full feed URL "
                   "such as https://example.org/rss.xml")
+    try:
+        # Pre-flight, before the flow starts: a bad config or watchlist is one error line, not
+        # a failed flow run with Prefect's logged traceback above the line.
+        from newsmon.watchlist import load_watchlist
+
+        checked = load_settings(_config_path(config), database=str(db) if db else None)
+        load_watchlist(checked.watchlist_dir, checked.watchlist)
+    except ConfigError as exc:
+        _fail(str(exc))
+    # Imported only now: Prefect costs seconds to import, and bad input fails before that.
+    from flows.monitor import monitor
+    from newsmon.store import DatabaseError
+
     try:
         summary = monitor(
             config=str(_config_path(config)) if _config_path(config) else None,
@@ -106,6 +137,14 @@ def run(
         )
     except (ConfigError, DatabaseError) as exc:
         _fail(str(exc))
+        return
+    except Exception as exc:
+        reason = _write_failure(exc)
+        if reason is None:
+            raise  # a bug: the traceback is what a developer needs
+        _fail(f"the cycle stopped: it could not write to disk ({reason}). What it committed "
+              "before is safe and the next cycle fetches the rest again; free disk space, "
+              "then run again", code=1)
         return
     if summary.get("status") == "skipped":
         # Another cycle holds the database: not a failure (exit 0), the message says so.

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from tests.conftest import ROOT
-from tests.faults.child import NETLOG_ENV
+from tests.faults.child import CRASH_EXIT, MAX_FILE_ENV, NETLOG_ENV
 
 
 @dataclass
@@ -42,8 +42,9 @@ class CycleRun:
 
     @property
     def crashed(self) -> bool:
-        """Return True when the process died on its own (not killed by the test, exit != 0)."""
-        return self.returncode != 0 and not self.killed_by_test
+        """Return True when an exception escaped the command or a signal the test did not plan
+        killed it (a failure the command reports itself, exit 1/2/75, is not a crash)."""
+        return self.returncode == CRASH_EXIT or (self.returncode < 0 and not self.killed_by_test)
 
     @property
     def blocked_connections(self) -> list[str]:
@@ -91,9 +92,12 @@ def run_cycle(
     feeds: list[str] | None = None,
     kill_when: Callable[[], bool] | None = None,
     timeout_s: float = 240.0,
+    max_file_bytes: int | None = None,
 ) -> CycleRun:
-    """Return the outcome of one cycle run in a child process (killed with SIGKILL by the test
-    as soon as kill_when() is true, if given; killed and failed after timeout_s)."""
+    """Return the outcome of one `newsmon run` in a child process (killed with SIGKILL by the test
+    as soon as kill_when() is true, if given; killed and failed after timeout_s). With
+    max_file_bytes, no file the child writes may grow past that size (RLIMIT_FSIZE): a full
+    disk, as far as the database is concerned, without root or a mount."""
     from prefect.settings import PREFECT_API_URL
 
     folder = config.parent
@@ -103,6 +107,7 @@ def run_cycle(
         **os.environ, **(env or {}),
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         NETLOG_ENV: str(netlog),
+        **({MAX_FILE_ENV: str(max_file_bytes)} if max_file_bytes else {}),
         "PYTHONPATH": str(ROOT),
     }
     started = time.monotonic()
@@ -222,3 +227,17 @@ def serve_recorded(root: Path, hold_from: int | None = None) -> Iterator[SiteLog
         log.release.set()
         server.shutdown()
         server.server_close()
+
+
+def newsmon(args: list[str], env: dict[str, str] | None = None,
+            timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """Return the finished `newsmon ARGS` run in a child process against the test session's
+    Prefect server (in-process CliRunner runs of `run` would bind Prefect's log handlers to
+    the runner's temporary streams)."""
+    from prefect.settings import PREFECT_API_URL
+
+    child_env = {**os.environ, **(env or {}), "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    return subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", *args], env=child_env, cwd=ROOT,
+        capture_output=True, text=True, timeout=timeout_s, check=False,
+    )

@@ -107,7 +107,6 @@ def test_a_feed_url_that_is_not_a_url_in_the_config_names_the_key(
     ledger.assert_all()
 
 
-@pytest.mark.usefixtures("prefect_harness")
 def test_an_unknown_watchlist_in_the_config_stops_run_with_one_line(
     tmp_path: Path, ledger: Ledger
 ) -> None:
