@@ -13,7 +13,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, State
+from prefect.states import Completed
 
 from flows.runners import fanout_width, task_runner_from_env
 from flows.stages import analyse_stage, extract_stage, fetch_stage
@@ -151,13 +151,14 @@ def monitor(
     send_alerts: bool = True,
     since: str | None = None,
     queue_alerts: bool = True,
-) -> dict[str, Any] | State:
+) -> dict[str, Any]:
     """Run one monitoring cycle and return its summary; a cycle that finds another one still
     running on the database waits `lock_wait_s`, then returns a "skipped" summary.
 
     since: backfill (YYYY-MM-DD): poll every feed now, unconditionally, and take only items
-    published on or after this day (undated items too). queue_alerts False stores events without queueing any
-    alert (they never alert later either); send_alerts False leaves the outbox undelivered.
+    published on or after this day (undated items too). queue_alerts False stores events
+    without queueing any alert (they never alert later either); send_alerts False leaves the
+    outbox undelivered.
     """
     cycle_started = utcnow()  # updates are rate-limited per event per cycle from here
     overrides: dict[str, Any] = {"database": db}
@@ -175,8 +176,9 @@ def monitor(
     except CycleLocked as exc:
         summary = skipped_cycle(settings.database, cycle_started, exc)
         # Completed, named "Skipped": a skipped hour is not a failure, and shows as such in the
-        # Prefect UI; the caller still gets the summary dict.
-        return Completed(message=str(exc), name="Skipped", data=summary)
+        # Prefect UI; Prefect hands the caller the state's data, the summary dict.
+        skipped = Completed(message=str(exc), name="Skipped", data=summary)
+        return skipped  # type: ignore[return-value]
 
 
 def skipped_cycle(db_path: Path, started_at: datetime, exc: CycleLocked) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def fanout_width(env: Mapping[str, str] = os.environ) -> int:
 
 
 def task_runner_from_env(env: Mapping[str, str] = os.environ) -> Any:
-    """Return the Prefect task runner the environment asks for (a ThreadPoolTaskRunner by default)."""
+    """Return the Prefect task runner the environment asks for (threads by default)."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
     if runner_name(env) == "thread":

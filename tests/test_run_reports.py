@@ -165,10 +165,11 @@ def test_every_run_records_stage_timings_logs_a_line_per_stage_and_makes_artifac
     assert set(stages) == set(STAGES), stages
     con = duckdb.connect(str(tmp_path / "n.duckdb"), read_only=True)
     try:
-        status, stored = con.execute("SELECT status, summary FROM runs").fetchone()  # type: ignore[misc]
+        row = con.execute("SELECT status, summary FROM runs").fetchone()
     finally:
         con.close()
-    assert status == "ok" and json.loads(stored)["stages"] == summary["stages"]
+    assert row is not None and row[0] == "ok"
+    assert json.loads(row[1])["stages"] == summary["stages"]
 
     async def artifacts() -> dict[str, str]:
         from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter
