@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: install demo test slow lint run report-check
+.PHONY: install demo test slow lint run report-check faults
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ test: $(STAMP)
 # Long scenarios (a real Prefect server + newsmon serve, the Dask cluster): not in `make test`.
 slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The fault-injection suite (tests/faults, docs/reliability.md): every scenario, fast and slow
+# (~4.5 min on 2 cores), then the table (fault, expected, observed, pass/fail) and the total line.
+# Fails if any fault did not behave as expected. FAULTS_SEED picks the random kill points.
+FAULTS_REPORT := build/faults.jsonl
+faults: $(STAMP)
+	@mkdir -p build && rm -f $(FAULTS_REPORT)
+	NEWSMON_FAULTS_REPORT=$(abspath $(FAULTS_REPORT)) NEWSMON_FAULTS_SEED=$(or $(FAULTS_SEED),11) \
+		$(BIN)/python -m pytest -q -m "slow or not slow" tests/faults; status=$$?; \
+		$(BIN)/python -m tests.faults.report $(FAULTS_REPORT) || status=1; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check newsmon flows tasks tests

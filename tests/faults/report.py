@@ -1,19 +1,23 @@
 """Print the fault suite's table and total line from the JSON-lines ledger a run wrote.
 
-    python -m tests.faults.report FILE [--markdown]
+    python -m tests.faults.report FILE [--markdown] [--doc docs/reliability.md]
 
 Exit 1 when any fault did not behave as expected (or the ledger is empty), so `make faults`
-fails loudly. --markdown prints the same table as Markdown, for docs/reliability.md.
+fails loudly. --markdown prints the same table as Markdown; --doc also writes it, with the
+date and the commit measured on, between the faults markers of that file.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 COLUMNS = ("group", "fault", "expected behaviour", "observed", "result")
+BEGIN, END = "<!-- faults:begin -->", "<!-- faults:end -->"
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -61,6 +65,26 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([head, *body])
 
 
+def measured_on() -> str:
+    """Return "YYYY-MM-DD HH:MM UTC, commit <describe>" for the run being documented."""
+    describe = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False,
+    ).stdout.strip() or "unknown"
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {describe}"
+
+
+def update_doc(doc: Path, rows: list[dict[str, Any]]) -> None:
+    """Replace the text between the faults markers of doc with this run's table and total."""
+    text = doc.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{doc}: add the markers {BEGIN} and {END} where the table goes")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    block = (f"{BEGIN}\nMeasured {measured_on()} (`make faults`).\n\n{markdown_table(rows)}\n\n"
+             f"**{total_line(rows)}**\n{END}")
+    doc.write_text(head + block + tail, encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     """Print the table and the total line; return 1 if any fault misbehaved."""
     if not argv:
@@ -73,6 +97,8 @@ def main(argv: list[str]) -> int:
     print(markdown_table(rows) if "--markdown" in argv else text_table(rows))
     print()
     print(total_line(rows))
+    if "--doc" in argv:
+        update_doc(Path(argv[argv.index("--doc") + 1]), rows)
     bad = any(not r["passed"] or r["crashes"] or r["lost"] or r["duplicates"] for r in rows)
     return 1 if bad else 0
 

@@ -23,6 +23,7 @@ from newsmon.demo import feed_urls
 from newsmon.settings import ConfigError, load_settings
 from newsmon.store import (
     DatabaseBusy,
+    DatabaseError,
     connect,
     head_version,
     migrate,
@@ -153,9 +154,9 @@ def test_older_schema_is_migrated_and_keeps_its_rows(tmp_path: Path, ledger: Led
     ledger.assert_all()
 
 
-@pytest.mark.usefixtures("prefect_harness")
-def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path, ledger: Ledger) -> None:
-    db = tmp_path / "future.duckdb"
+def _future_database(db: Path) -> tuple[int, list[str]]:
+    """Create a database stamped with a schema version newer than the code; return it and
+    its table names."""
     con = connect(db)
     migrate(con)
     future = head_version() + 7
@@ -164,6 +165,30 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path, ledger: Ledg
     tables = sorted(r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables").fetchall())
     con.close()
+    return future, tables
+
+
+def test_newer_schema_is_refused_by_migrate(tmp_path: Path, ledger: Ledger) -> None:
+    db = tmp_path / "future.duckdb"
+    future, _ = _future_database(db)
+    con = connect(db)
+    try:
+        migrate(con)
+        observed, ok = "migrated", False
+    except DatabaseError as exc:
+        observed, ok = str(exc)[:110], f"version {future}" in str(exc) and "upgrade" in str(exc)
+    finally:
+        con.close()
+    ledger.record("outage", f"database at schema v{future}: migrate",
+                  "DatabaseError saying to upgrade newsmon", observed, ok)
+    ledger.assert_all()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path, ledger: Ledger) -> None:
+    db = tmp_path / "future.duckdb"
+    future, tables = _future_database(db)
     config = tmp_path / "c.yaml"
     config.write_text(f"database: {db}\nwatchlist_dir: {ROOT / 'config' / 'watchlists'}\n")
     result = newsmon(["run", "--config", str(config)])
@@ -177,7 +202,7 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path, ledger: Ledg
         con.close()
     ok = (result.returncode == 2 and f"version {future}" in line and "upgrade newsmon" in line
           and after == tables and version == future)
-    ledger.record("outage", f"database at schema v{future} (newer than the code)",
+    ledger.record("outage", f"database at schema v{future}: newsmon run",
                   "refused: exit 2, one line saying to upgrade newsmon; file untouched",
                   f"exit {result.returncode}: {line[:100]}; tables "
                   f"{'unchanged' if after == tables else 'CHANGED'}", ok,
