@@ -10,6 +10,7 @@ date and the commit measured on, between the faults markers of that file.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -38,10 +39,15 @@ def total_line(rows: list[dict[str, Any]]) -> str:
     return line + (f"; {failed} not as expected" if failed else "")
 
 
+# pytest's per-run temporary folders say nothing to a reader and change every run.
+_TMP = re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+/")
+
+
 def _cells(row: dict[str, Any]) -> list[str]:
-    """Return the table cells of one row."""
-    return [row["group"], row["fault"], row["expected"], row["observed"],
-            "pass" if row["passed"] else "FAIL"]
+    """Return the table cells of one row (temporary paths shortened to <tmp>/)."""
+    return [_TMP.sub("<tmp>/", str(c)) for c in (
+        row["group"], row["fault"], row["expected"], row["observed"],
+        "pass" if row["passed"] else "FAIL")]
 
 
 def text_table(rows: list[dict[str, Any]], width: int = 60) -> str:
