@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from dataclasses import asdict, replace
@@ -14,19 +15,22 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
+from prefect.utilities.annotations import quote
 
 from flows.runners import fanout_width, task_runner_from_env
-from flows.stages import analyse_stage, extract_stage, fetch_stage
+from flows.stages import BatchAhead, analyse_stage
 from newsmon.analysis import AnalysisRules
 from newsmon.crawl import Politeness
 from newsmon.cycle import (
     AlertRules,
     PageWork,
     analysis_input,
+    duplicate_index,
     mark_duplicates,
     needs_nlp,
     with_analysis,
 )
+from newsmon.dedup import DuplicateIndex
 from newsmon.extract import ExtractionRules
 from newsmon.fetch import FetchLimits
 from newsmon.lock import CycleLocked, cycle_lock
@@ -47,6 +51,7 @@ from newsmon.store.repo import unseen_items as filter_unseen
 from newsmon.store.reports import events_since, record_skipped_run
 from newsmon.urls import dedup_key
 from newsmon.watchlist import load_watchlist
+from newsmon.workers import worker_count
 from tasks.alerts import deliver_alerts, resolve_destinations
 from tasks.faults import fault_point
 from tasks.feeds import poll_feeds
@@ -107,17 +112,29 @@ def select_new_items(
         con.close()
 
 
-@task(name="mark-duplicates", cache_policy=NO_CACHE)
-def mark_batch_duplicates(
-    db_path: Path, work: list[PageWork], threshold: float
-) -> list[PageWork]:
-    """Return the batch with near-duplicates of this week's articles (or of each other) linked."""
+def week_texts_index(db_path: Path) -> DuplicateIndex:
+    """Return the near-duplicate index of this week's stored articles."""
     con = connect(db_path, read_only=True)
     try:
         earlier = recent_texts(con, utcnow().replace(hour=0, minute=0) - timedelta(days=7))
     finally:
         con.close()
-    rows = mark_duplicates([w.row for w in work], earlier, threshold)
+    return duplicate_index(earlier)
+
+
+@task(name="mark-duplicates", cache_policy=NO_CACHE)
+def mark_batch_duplicates(
+    db_path: Path, work: list[PageWork], threshold: float, index: DuplicateIndex | None = None
+) -> list[PageWork]:
+    """Return the batch with near-duplicates of this week's articles (or of each other) linked.
+
+    A cycle passes one index to all its batches (built from the week's texts by the first, then
+    extended with each batch's): reading and shingling the week again per batch made this
+    stage quadratic in the cycle's size (issue 10).
+    """
+    if index is None:
+        index = week_texts_index(db_path)
+    rows = mark_duplicates([w.row for w in work], index, threshold)
     return [replace(w, row=row) for w, row in zip(work, rows, strict=True)]
 
 
@@ -301,18 +318,40 @@ def _stages(
     rules = extraction_rules(settings)
     totals = StoreCounts()
     relevant = thin = duplicates = 0
-    for number, start in enumerate(range(0, len(new_items), BATCH), 1):
-        batch = new_items[start : start + BATCH]
+    batches = [new_items[start : start + BATCH] for start in range(0, len(new_items), BATCH)]
+    # Extraction worker processes with the thread runner; a wider runner fans out itself.
+    processes = worker_count(settings.extraction.workers) if width <= 1 else 1
+
+    def ahead(number: int) -> BatchAhead | None:
+        """Start fetching and extracting batch `number` (1-based), if there is one."""
+        if number > len(batches):
+            return None
+        return BatchAhead(batches[number - 1], limits, politeness, rules,
+                          settings.nlp.languages, utcnow(), width, processes)
+
+    coming = ahead(1)
+    index = None
+    if batches:
+        with clock.stage("extract"):  # the week's texts, read once while batch 1 downloads
+            index = week_texts_index(db_path)
+    for number, batch in enumerate(batches, 1):
+        assert coming is not None
+        # Stage times below are the waits of the flow: with the look-ahead, a stage that ran
+        # while the flow analysed the previous batch costs only what is left of it.
         with clock.stage("fetch") as counts:
-            fetched = fetch_stage([item.url for item, _ in batch], limits, politeness, width)
+            fetched = coming.fetched()
             counts.update(pages=len(fetched), failed=sum(1 for r in fetched if r.error_kind))
         done("fetch", counts, number)
         with clock.stage("extract") as counts:
-            rows = extract_stage(batch, fetched, rules, settings.nlp.languages, utcnow(), width)
+            # The next batch starts downloading now, one fetch task at a time (politeness
+            # holds per fetch task), and queues for the workers behind this one.
+            current, coming = coming, ahead(number + 1)
+            rows = current.rows()
             work = [PageWork(item, canonical, result, row)
                     for (item, canonical), result, row in zip(batch, fetched, rows, strict=True)]
-            work = mark_batch_duplicates(db_path, work,
-                                         settings.extraction.near_duplicate_threshold)
+            # quote(): the batch is handed over as it is, not walked by Prefect (flows/stages.py).
+            work = mark_batch_duplicates(db_path, quote(work),
+                                         settings.extraction.near_duplicate_threshold, index)
             counts.update(articles=len(work),
                           thin_or_empty=sum(w.row.status in ("thin", "empty") for w in work),
                           duplicates=sum(w.row.duplicate_of is not None for w in work))
@@ -337,13 +376,19 @@ def _stages(
         duplicates += sum(w.row.duplicate_of is not None for w in work)
         with clock.stage("store") as counts:
             stored = store_batch(
-                db_path, work, by_id, watchlist.name, watchlist.title, policy, alert_rules,
-                cycle_started,
+                db_path, quote(work), quote(by_id), watchlist.name, watchlist.title, policy,
+                alert_rules, cycle_started,
             )
             counts.update(asdict(stored))
         done("store", counts, number)
         totals = StoreCounts(*(a + b for a, b in zip(asdict(totals).values(),
                                                      asdict(stored).values(), strict=True)))
+        # This batch's pages are stored: let them go before the batch after next is fetched,
+        # so at most two batches of raw pages are held at a time. Part of a batch is held in
+        # reference cycles (Prefect futures and states) that only a full collection frees;
+        # without one per batch the process grew ~40 MB a batch (issue 10, docs/performance.md).
+        del current, fetched, rows, work
+        gc.collect()
     quiet_days = settings.fetch.quiet_after_days
     with clock.stage("store") as counts:
         save_feed_states(db_path, polls, quiet_days)

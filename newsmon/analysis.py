@@ -13,7 +13,7 @@ from newsmon.actors import resolve_mentions
 from newsmon.events import find_event_mentions, is_new
 from newsmon.identity import consolidate
 from newsmon.models import EventMention, Mention
-from newsmon.nlp import prefilter
+from newsmon.nlp import may_name_both_sides, prefilter
 from newsmon.relevance import score_relevance, sentence_sides
 from newsmon.watchlist import Watchlist
 
@@ -108,9 +108,14 @@ def analyze(
 ) -> Iterator[Analysis]:
     """Yield one Analysis per input, in order; only prefilter survivors pay for spaCy."""
     items = list(items)
-    passed = [prefilter(nlp_text(item), watchlist, item.url).passed for item in items]
-    candidates = [item for item, ok in zip(items, passed, strict=True) if ok]
-    docs = nlp.pipe((nlp_text(item) for item in candidates), batch_size=rules.batch_size)
+    texts = [nlp_text(item) for item in items]
+    passed = [
+        may_name_both_sides(text, watchlist, item.url)
+        and prefilter(text, watchlist, item.url).passed
+        for text, item in zip(texts, items, strict=True)
+    ]
+    candidates = [text for text, ok in zip(texts, passed, strict=True) if ok]
+    docs = nlp.pipe(candidates, batch_size=rules.batch_size)
     doc_iter = iter(docs)
     for item, ok in zip(items, passed, strict=True):
         if not ok:

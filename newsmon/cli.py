@@ -1001,6 +1001,55 @@ def eval_extraction(
     print(f"gate passed: floors in {baseline} met, F1 at least plain trafilatura's")
 
 
+@app.command()
+def bench(
+    feeds: Annotated[int, typer.Option(help="Feeds on the loopback site")] = 200,
+    items: Annotated[int, typer.Option(help="Items (pages) per feed")] = 25,
+    relevant_share: Annotated[
+        float, typer.Option(help="Share of pages naming officials of both sides")
+    ] = 0.05,
+    latency_ms: Annotated[float, typer.Option(help="Delay of every HTTP answer, ms")] = 0.0,
+    warm_cycles: Annotated[
+        int, typer.Option(help="Warm cycles (nothing new) after the cold one")
+    ] = 1,
+    floor: Annotated[
+        bool, typer.Option("--floor/--no-floor", help="Measure the floor and the naive order")
+    ] = True,
+    naive_sample: Annotated[
+        int, typer.Option(help="Texts run for the naive figure (the rest scaled by words); 0: all")
+    ] = 500,
+    pages: Annotated[
+        Path | None,
+        typer.Option(help="Folder of *.html.gz pages (default: ../shared extraction benchmark)"),
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="Config (default config/bench.yaml)")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A zero-latency report of the same size to compare to")
+    ] = None,
+) -> None:
+    """Benchmark cold and warm cycles on a loopback site of N feeds x M pages, against the floor."""
+    _quiet_prefect()
+    from flows.bench import DEFAULT_CONFIG, DEFAULT_PAGES, BenchOptions, run_bench
+    from newsmon.benchsite import BenchDataMissing
+
+    options = BenchOptions(
+        feeds=feeds, items=items, relevant_share=relevant_share, latency_ms=latency_ms,
+        warm_cycles=warm_cycles, floor=floor, naive_sample=naive_sample,
+        pages_dir=pages or DEFAULT_PAGES, config=config or DEFAULT_CONFIG, json_path=json_path,
+        baseline=baseline,
+    )
+    try:
+        _report, table = run_bench(options, progress=lambda line: err.print(line))
+    except BenchDataMissing as exc:
+        _fail(str(exc))
+        return
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    print(table)
+
+
 # serve, backfill, replay: registered on `app` when their module is imported.
 from newsmon import cli_ops  # noqa: F401
 

@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from newsmon.analysis import Analysis, AnalysisInput
 from newsmon.charset import decode_html
 from newsmon.dedup import DuplicateIndex, shingles
 from newsmon.extract import ExtractionRules, extract_article
@@ -15,6 +15,9 @@ from newsmon.fetch import FetchResult
 from newsmon.models import Article, EventMention, FeedItem
 from newsmon.store.repo import ArticleRow
 from newsmon.urls import article_id
+
+if TYPE_CHECKING:
+    from newsmon.analysis import Analysis, AnalysisInput
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
@@ -96,6 +99,9 @@ def mark_duplicates(
 def analysis_input(row: ArticleRow) -> AnalysisInput:
     """Return the analysis input of an article row (publish day as the reference date)."""
     published = row.article.published.date() if row.article.published else None
+    # Imported here: extraction worker processes import this module, and need no spaCy.
+    from newsmon.analysis import AnalysisInput
+
     return AnalysisInput(row.id, row.article.text, row.article.title, published, row.article.url)
 
 

@@ -125,3 +125,47 @@ def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> Prefil
             hits[side] += 1
             found.append(folded)
     return PrefilterResult(dict(hits), tuple(dict.fromkeys(found)))
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=16)
+def _term_words(
+    watchlist: Watchlist,
+) -> tuple[dict[str, list[tuple[str, frozenset[str]]]], frozenset[str]]:
+    """Return the terms' words indexed by each term's longest word: longest word -> [(side,
+    all the term's words)], and the sides that have a term without any word."""
+    _regex, side_of = _term_regex(watchlist)
+    index: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    wordless: set[str] = set()
+    for term, side in side_of.items():
+        found = _WORD.findall(term)
+        if found:
+            index.setdefault(max(found, key=len), []).append((side, frozenset(found)))
+        else:
+            wordless.add(side)
+    return index, frozenset(wordless)
+
+
+def may_name_both_sides(text: str, watchlist: Watchlist, url: str | None = None) -> bool:
+    """Return False when prefilter() cannot pass the text; True when it may (then run it).
+
+    The term regex costs 0.4 to 10 ms on a 5,000-character page, most pages name neither side,
+    and a cycle reads thousands of pages: a term can only match a text that has every word of
+    the term, so one set of the text's words rules most pages out at a fraction of the cost
+    (issue 10). Never False for a text prefilter() passes.
+    """
+    index, wordless = _term_words(watchlist)
+    words = set(_WORD.findall(text.casefold()))
+    words |= {w[:-1] for w in words if w.endswith("s")}  # the regex's optional plural s
+    possible = set(wordless)
+    for word in words.intersection(index):
+        possible.update(side for side, needed in index[word] if needed <= words)
+    possible.update(side for flag, side in watchlist.flags.items() if flag in text)
+    for link in [*_LINK.findall(text), url or ""]:
+        publisher = watchlist.publisher_side(link)
+        if publisher:
+            possible.add(publisher)
+    return all(side.key in possible for side in watchlist.sides)
+

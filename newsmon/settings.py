@@ -78,6 +78,9 @@ class ExtractionSettings(Section):
     max_future_skew_hours: float = 24.0
     oldest_year: int = 1995
     near_duplicate_threshold: float = 0.8
+    # Processes that extract pages in parallel (trafilatura is pure Python: threads share one
+    # core); 0 = one per CPU core, 1 = in the cycle's own process. docs/performance.md.
+    workers: int = Field(0, ge=0)
 
 
 class NlpSettings(Section):

@@ -8,11 +8,11 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from newsmon.cycle import build_article
 from newsmon.extract import ExtractionRules
 from newsmon.fetch import FetchResult
 from newsmon.models import FeedItem
 from newsmon.store.repo import ArticleRow
+from newsmon.workers import build_articles
 from tasks.runlog import run_logger
 
 
@@ -23,17 +23,18 @@ def extract_pages(
     rules: ExtractionRules,
     languages: Sequence[str],
     now: datetime | Sequence[datetime],
+    processes: int = 1,
 ) -> list[ArticleRow]:
     """Return one article row per fetched page, in order (no database: runs on any worker).
 
     `now` is one time for a live cycle, or one per page for a replay (each page's fetch time,
-    so date plausibility is judged as it was when the page was fetched).
+    so date plausibility is judged as it was when the page was fetched). With processes > 1
+    the pages are extracted by that many worker processes of this machine (newsmon.workers).
     """
     times = [now] * len(batch) if isinstance(now, datetime) else list(now)
-    rows = [
-        build_article(item, canonical, result, rules, languages, when)
-        for (item, canonical), result, when in zip(batch, fetched, times, strict=True)
-    ]
+    jobs = [(item, canonical, result, when)
+            for (item, canonical), result, when in zip(batch, fetched, times, strict=True)]
+    rows = build_articles(jobs, rules, languages, processes)
     run_logger("newsmon.extract").info(
         "extracted %d pages: %d ok, %d thin or empty", len(rows),
         sum(r.status == "ok" for r in rows), sum(r.status in ("thin", "empty") for r in rows),

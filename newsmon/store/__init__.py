@@ -12,6 +12,10 @@ from pathlib import Path
 import duckdb
 
 MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# DuckDB's own default is 80 % of RAM, and a writer's connection keeps what it touched while it
+# checkpoints the file on close: at 5,000 pages a cycle peaked ~350 MB above its working set
+# there, ~130 MB with this cap (issue 10, docs/performance.md). Past it, DuckDB evicts or spills.
+WRITER_MEMORY_LIMIT = "256MB"
 
 
 class DatabaseError(Exception):
@@ -59,7 +63,10 @@ def connect(
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            if not read_only:
+                con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
+            return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise DatabaseError(f"cannot open database {path}: {exc}") from exc

@@ -90,64 +90,89 @@ def save_poll_results(
     """Store each feed's new poll state, health and error (status ok, quiet, failing or gone)."""
     now = utcnow()
     quiet_before = now - timedelta(days=quiet_after_days)
-    for r in results:
-        ok = r.outcome != "failed"
-        _record_known_items(con, r, now)
-        # Quiet is judged on last_new_item_at, which record_items updated earlier in the run.
-        con.execute(
-            """
-            UPDATE feeds SET
-                status = CASE WHEN ? <> 'ok' THEN ?
-                              WHEN coalesce(last_new_item_at, added_at) < ? THEN 'quiet'
-                              ELSE 'ok' END,
-                etag = ?, last_modified = ?, body_hash = ?,
-                failures = ?, last_error_kind = ?, last_error = ?, last_polled_at = ?,
-                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                next_poll_at = ?, title = coalesce(nullif(?, ''), title),
-                moved_to = coalesce(?, moved_to), last_status_code = ?, declared_interval_s = ?
-            WHERE url = ?
-            """,
-            [r.health, r.health, quiet_before, r.etag, r.last_modified, r.body_hash, r.failures,
-             r.error_kind, r.error, r.polled_at or now, ok, r.polled_at or now, r.next_poll_at,
-             r.title, r.moved_to, r.status, r.declared_interval_s, r.url],
-        )
+    _record_known_items(con, results, now)
+    # One UPDATE for all feeds (a warm cycle of 500 feeds made 500 round trips); a feed polled
+    # twice keeps its last result, as the sequential updates did.
+    latest = {r.url: r for r in results}
+    if not latest:
+        return
+    rows = [
+        (r.url, r.health, r.etag, r.last_modified, r.body_hash, r.failures, r.error_kind,
+         r.error, r.polled_at or now, r.outcome != "failed", r.next_poll_at, r.title,
+         r.moved_to, r.status, r.declared_interval_s)
+        for r in latest.values()
+    ]
+    # Quiet is judged on last_new_item_at, which record_items updated earlier in the run.
+    con.execute(
+        """
+        UPDATE feeds SET
+            status = CASE WHEN r.health <> 'ok' THEN r.health
+                          WHEN coalesce(feeds.last_new_item_at, feeds.added_at) < ? THEN 'quiet'
+                          ELSE 'ok' END,
+            etag = r.etag, last_modified = r.last_modified, body_hash = r.body_hash,
+            failures = r.failures, last_error_kind = r.error_kind, last_error = r.error,
+            last_polled_at = r.polled_at,
+            last_success_at = CASE WHEN r.ok THEN r.polled_at ELSE feeds.last_success_at END,
+            next_poll_at = r.next_poll_at, title = coalesce(nullif(r.title, ''), feeds.title),
+            moved_to = coalesce(r.moved_to, feeds.moved_to), last_status_code = r.status,
+            declared_interval_s = r.declared_interval_s
+        FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS health,
+                     unnest(?::VARCHAR[]) AS etag, unnest(?::VARCHAR[]) AS last_modified,
+                     unnest(?::VARCHAR[]) AS body_hash, unnest(?::INTEGER[]) AS failures,
+                     unnest(?::VARCHAR[]) AS error_kind, unnest(?::VARCHAR[]) AS error,
+                     unnest(?::TIMESTAMP[]) AS polled_at, unnest(?::BOOLEAN[]) AS ok,
+                     unnest(?::TIMESTAMP[]) AS next_poll_at, unnest(?::VARCHAR[]) AS title,
+                     unnest(?::VARCHAR[]) AS moved_to, unnest(?::INTEGER[]) AS status,
+                     unnest(?::DOUBLE[]) AS declared_interval_s) r
+        WHERE feeds.url = r.url
+        """,
+        [quiet_before, *(list(column) for column in zip(*rows, strict=True))],
+    )
 
 
-def _record_known_items(con: duckdb.DuckDBPyConnection, poll: PollResult, now: datetime) -> int:
-    """Record the poll's items whose story is already stored; return how many were new to the feed.
+def _record_known_items(
+    con: duckdb.DuckDBPyConnection, polls: Sequence[PollResult], now: datetime
+) -> dict[str, int]:
+    """Record the polls' items whose story is already stored; return per feed how many were new.
 
     A feed that only carries stories first fetched through other feeds (wire copy) still brings
     new items: recording them here keeps it from being reported quiet. Items whose story is not
     stored (over the per-feed cap, not http) are left alone so a later run can still fetch them.
     """
     rows = []
-    for item in poll.items:
-        try:
-            rows.append((item.guid, item.url, canonicalize_url(item.url), item.title,
-                         item.published))
-        except ValueError:
-            continue
+    for poll in polls:
+        for item in poll.items:
+            try:
+                rows.append((poll.url, item.guid, item.url, canonicalize_url(item.url),
+                             item.title, item.published))
+            except ValueError:
+                continue
     if not rows:
-        return 0
-    guids, urls, canon, titles, published = (list(column) for column in zip(*rows, strict=True))
+        return {}
     inserted = con.execute(
         """
         INSERT INTO items
-        SELECT ?, t.guid, t.url, t.canonical_url, t.title, t.published_at, ?
-        FROM (SELECT unnest(?) AS guid, unnest(?) AS url, unnest(?) AS canonical_url,
-                     unnest(?) AS title, unnest(?::TIMESTAMP[]) AS published_at) t
+        SELECT t.feed_url, t.guid, t.url, t.canonical_url, t.title, t.published_at, ?
+        FROM (SELECT unnest(?::VARCHAR[]) AS feed_url, unnest(?::VARCHAR[]) AS guid,
+                     unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS canonical_url,
+                     unnest(?::VARCHAR[]) AS title, unnest(?::TIMESTAMP[]) AS published_at) t
         WHERE t.canonical_url IN (SELECT canonical_url FROM articles)
            OR t.canonical_url IN (SELECT canonical_url FROM items)
-        ON CONFLICT DO NOTHING RETURNING 1
+        ON CONFLICT DO NOTHING RETURNING feed_url
         """,
-        [poll.url, now, guids, urls, canon, titles, published],
+        [now, *(list(column) for column in zip(*rows, strict=True))],
     ).fetchall()
-    if inserted:
+    counts: dict[str, int] = {}
+    for (feed_url,) in inserted:
+        counts[feed_url] = counts.get(feed_url, 0) + 1
+    if counts:
         con.execute(
-            "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? WHERE url = ?",
-            [len(inserted), now, poll.url],
+            "UPDATE feeds SET items_total = items_total + n.added, last_new_item_at = ? "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::BIGINT[]) AS added) n "
+            "WHERE feeds.url = n.url",
+            [now, list(counts), list(counts.values())],
         )
-    return len(inserted)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -335,7 +360,7 @@ _ARTICLE_COLUMNS = (
 
 
 def save_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow]) -> None:
-    """Insert article rows (an article is stored once, by canonical URL: later copies are no-ops)."""
+    """Insert article rows (stored once per canonical URL: later copies are no-ops)."""
     now = utcnow()
     insert_rows(con, "articles", _ARTICLE_COLUMNS, [
         (row.id, row.article.canonical_url or row.article.url, row.article.url, row.feed_url,
