@@ -81,8 +81,10 @@ _INTERNATIONAL_BODIES = frozenset(["un", "u.n.", "eu", "nato", "opcw", "icrc", "
 def _after_legal_formula(ent: Span) -> bool:
     """Return True for "(banned in Russia)"-style formulas Russian media attach to group names."""
     doc = ent.doc
-    words = [doc[i].lower_ for i in range(max(ent.start - 3, 0), ent.start)]
-    return len(words) >= 2 and words[-1] == "in" and any(w in _LEGAL_FORMULA for w in words)
+    words = [doc[i].lower_ for i in range(max(ent.start - 2, 0), ent.start)]
+    # The formula word comes right before "in": "(banned in Russia)", "terrorist in Russia";
+    # "a terrorist attack in Syria" is news about Syria, not a formula.
+    return len(words) == 2 and words[1] == "in" and words[0] in _LEGAL_FORMULA
 
 
 def _third_party_title(tokens: list[Token]) -> bool:

@@ -14,7 +14,7 @@ from newsmon.events import find_event_mentions, is_new
 from newsmon.identity import consolidate
 from newsmon.models import EventMention, Mention
 from newsmon.nlp import may_name_both_sides, prefilter
-from newsmon.relevance import score_relevance, sentence_sides
+from newsmon.relevance import Word, score_relevance, sentence_sides
 from newsmon.watchlist import Watchlist
 
 # spaCy refuses a text longer than nlp.max_length (1,000,000 characters) with an exception that
@@ -135,8 +135,13 @@ def analyze_doc(doc, item: AnalysisInput, watchlist: Watchlist, rules: AnalysisR
                 and is_new(e.date, item.published, rules.new_window_days))
         for e in consolidate(reports, item.published)
     ]
-    words = [[t.lower_ for t in sent] for sent in doc.sents]
-    per_sentence = sentence_sides(mentions, words, watchlist.publisher_side(item.url))
+    sentences = [
+        [Word(t.idx, t.lower_, t.lemma_, t.pos_, t.dep_, t.head.i - sent.start) for t in sent]
+        for sent in doc.sents
+    ]
+    per_sentence = sentence_sides(
+        mentions, sentences, doc.text, watchlist.publisher_side(item.url)
+    )
     # An untitled text (a post, a wire line) opens with its own headline: its first sentence.
     # With a title, nlp_text puts the title first too, so sentence 0 is the headline either way.
     headline_sides = per_sentence[0].sides if per_sentence else frozenset()

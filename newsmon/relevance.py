@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from newsmon.models import EventMention, Mention
-from newsmon.vocab import RELATION_TERMS
+from newsmon.vocab import (
+    ATTACK_NOUNS,
+    BACKING_AFTER,
+    BACKING_BEFORE,
+    BACKING_NOUNS,
+    FORCE_NOUNS,
+    RELATION_TERMS,
+    STANCE_VERBS,
+)
 
 # Mention kinds that name a side by itself; persons and office holders are stronger signals.
 _OFFICIAL_KINDS = ("person", "office", "institution")
+# Entity labels that can be items of a list of countries or parties.
+_LISTABLE_LABELS = ("GPE", "NORP", "ORG", "LOC")
+# What may stand between two items of a list: "Iran, Turkey and Russia", "Syria / Iraq".
+# Flag emoji (regional-indicator pairs) may stand before each item, as in ministry posts.
+_FLAGS = "[\U0001F1E6-\U0001F1FF]*"
+_LIST_GAP = re.compile(
+    rf"\s*(?:,\s*(?:and|or)?|and|or|&|/|;)\s*{_FLAGS}\s*", re.IGNORECASE
+)
+# Parts of speech that may stand between a side's name and its armed force: "Russian air
+# force", "Syrian and Russian warplanes", "Russia's jets"; a verb or preposition may not.
+_FORCE_GAP_POS = frozenset(["ADJ", "PROPN", "NOUN", "CCONJ", "PUNCT", "PART"])
+# What may precede a name within its own phrase: "backed by [the Syrian and] Russian jets".
+_NAME_PHRASE_POS = frozenset(["ADJ", "PROPN", "CCONJ", "DET", "PUNCT", "NOUN"])
+# Prepositions that link a name to a word of support: "backed by", "support of", "help from".
+_LINK_WORDS = frozenset(["by", "of", "from", "with"])
+# Words between a name and its force noun that make it another body ("Syrian Democratic
+# Forces", "Syrian opposition fighters"): not the side's state.
+_NOT_STATE_WORDS = frozenset(
+    ["democratic", "opposition", "rebel", "rebels", "islamic", "revolutionary", "kurdish",
+     "liberation", "free", "observatory", "civil"]
+)
+# Dependency labels by which a name modifies the subject: "the Russian military said".
+_MODIFIER_DEPS = frozenset(["amod", "compound", "poss", "nmod"])
+
+
+@dataclass(frozen=True)
+class Word:
+    """One token of a sentence, as the relevance signals need it."""
+
+    start: int  # character offset in the analysed text
+    lower: str
+    lemma: str
+    pos: str
+    dep: str
+    head: int  # index of the head token in the sentence (itself for the root)
 
 
 @dataclass(frozen=True)
@@ -30,36 +75,145 @@ class SentenceSides:
     sides: frozenset[str]
     official_sides: frozenset[str]
     relation_words: tuple[str, ...]
+    acting_sides: frozenset[str] = frozenset()  # whose armed forces act here
+    speaking_sides: frozenset[str] = frozenset()  # whose state takes a stance here
+    listed_sides: frozenset[str] = frozenset()  # named here only as items of a list (not in sides)
+    engaged_sides: frozenset[str] = frozenset()  # named here other than as a backer
+
+
+def listed_mentions(mentions: list[Mention], text: str) -> set[Mention]:
+    """Return the mentions that are items of a list of three or more entities in one sentence.
+
+    "Belarus, North Korea, Nicaragua and Syria" names Syria as one of many: the issue's
+    definition of a passing mention. Two items ("Syria and Russia") are not a list.
+    """
+    listed: set[Mention] = set()
+    by_sentence: dict[int, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        if m.label in _LISTABLE_LABELS or m.kind in ("country", "demonym", "capital"):
+            by_sentence[m.sentence].append(m)
+    for items in by_sentence.values():
+        items.sort(key=lambda m: m.start)
+        run = items[:1]
+        for previous, current in pairwise(items):
+            if _LIST_GAP.fullmatch(text[previous.end : current.start]):
+                run.append(current)
+                continue
+            if len(run) >= 3:
+                listed.update(run)
+            run = [current]
+        if len(run) >= 3:
+            listed.update(run)
+    return listed
+
+
+def _is_backing(words: list[Word], span: range) -> bool:
+    """Return True when the name describes support, not an actor: "Russian-backed forces",
+    "backed by Syrian and Russian warplanes", "with the support of Russian aircraft"."""
+    after = words[span.stop : span.stop + 4]
+    if after[:1] and after[0].lower == "-":
+        after = after[1:]
+    if after[:1] and after[0].lower in BACKING_AFTER:
+        return True
+    # Walk back over the rest of a coordinated name ("Syrian and Russian", "the Russian").
+    i = span.start - 1
+    while i >= 0 and words[i].pos in _NAME_PHRASE_POS and words[i].lower not in _LINK_WORDS:
+        i -= 1
+    if i < 0 or words[i].lower not in _LINK_WORDS:
+        return False
+    if words[i].lower == "with":  # "with Russian air support"
+        return any(w.lower in BACKING_NOUNS for w in after)
+    return i > 0 and (words[i - 1].lower in BACKING_BEFORE or words[i - 1].lower in BACKING_NOUNS)
+
+
+def _token_span(words: list[Word], mention: Mention) -> range:
+    """Return the indexes of the sentence's words inside the mention."""
+    inside = [i for i, w in enumerate(words) if mention.start <= w.start < mention.end]
+    return range(inside[0], inside[-1] + 1) if inside else range(0)
+
+
+def _armed_actor(words: list[Word], span: range) -> bool:
+    """Return True when the name is followed by its armed force ("Russian jets struck") or
+    follows an attack noun as its agent ("air raids by Russia")."""
+    if span.start > 0 and words[span.start - 1].lower in _NOT_STATE_WORDS:
+        return False  # "Free Syrian Army"
+    for w in words[span.stop : span.stop + 4]:
+        if w.lower in FORCE_NOUNS:
+            return True
+        if w.pos not in _FORCE_GAP_POS or w.lower in ("by", "of") or w.lower in _NOT_STATE_WORDS:
+            break
+    before = [w.lower for w in words[max(0, span.start - 4) : span.start]]
+    return "by" in before and any(b in ATTACK_NOUNS for b in before[: before.index("by")])
+
+
+def _stance_taker(words: list[Word], span: range) -> bool:
+    """Return True when the name is (or modifies) the subject of a stance verb
+    ("Moscow denied", "the Russian defence ministry said", "Lavrov warned")."""
+    roots = [i for i in span if not span.start <= words[i].head < span.stop]
+    for i in roots[:1]:
+        token = words[i]
+        if token.dep in _MODIFIER_DEPS and token.head != i:
+            i, token = token.head, words[token.head]
+        if token.dep in ("nsubj", "nsubjpass") and words[token.head].lemma in STANCE_VERBS:
+            return True
+    return False
 
 
 def sentence_sides(
-    mentions: list[Mention], sentence_words: list[list[str]], publisher: str | None = None
+    mentions: list[Mention],
+    sentences: list[list[Word]],
+    text: str = "",
+    publisher: str | None = None,
 ) -> list[SentenceSides]:
-    """Return per-sentence side presence from resolved mentions and lower-case words.
+    """Return per-sentence side presence, armed actors, stances and lists from resolved
+    mentions and the sentences' words.
 
     An official publisher (a side's own site) is present in every sentence: it is speaking.
     """
     sides: dict[int, set[str]] = defaultdict(set)
     officials: dict[int, set[str]] = defaultdict(set)
+    acting: dict[int, set[str]] = defaultdict(set)
+    speaking: dict[int, set[str]] = defaultdict(set)
+    listed_names: dict[int, set[str]] = defaultdict(set)
+    engaged: dict[int, set[str]] = defaultdict(set)  # named other than as a backer
+    listed = listed_mentions(mentions, text)
     for mention in mentions:
         if mention.side is None or mention.kind in ("media", "boilerplate"):
             # A news agency's credit and "(banned in Russia)" say nothing about the relation;
             # a place does: "Russian jets struck Idlib" is about Russia in Syria.
             continue
-        sides[mention.sentence].add(mention.side)
+        i = mention.sentence
+        if mention in listed:
+            # One of a list of countries: a passing mention, not the side taking part here.
+            listed_names[i].add(mention.side)
+            continue
+        sides[i].add(mention.side)
         if mention.kind in _OFFICIAL_KINDS:
-            officials[mention.sentence].add(mention.side)
+            officials[i].add(mention.side)
+        span = _token_span(sentences[i], mention) if i < len(sentences) else range(0)
+        if not span or _is_backing(sentences[i], span):
+            continue
+        engaged[i].add(mention.side)
+        if _armed_actor(sentences[i], span):
+            acting[i].add(mention.side)
+        if _stance_taker(sentences[i], span):
+            speaking[i].add(mention.side)
     if publisher:
-        for i in range(len(sentence_words)):
+        for i in range(len(sentences)):
             sides[i].add(publisher)
             officials[i].add(publisher)
+            engaged[i].add(publisher)
     return [
         SentenceSides(
             frozenset(sides[i]),
             frozenset(officials[i]),
-            tuple(sorted({w for w in words if w in RELATION_TERMS})),
+            tuple(sorted({w.lower for w in words if w.lower in RELATION_TERMS})),
+            frozenset(acting[i]),
+            frozenset(speaking[i]),
+            frozenset(listed_names[i] - sides[i]),
+            frozenset(engaged[i]),
         )
-        for i, words in enumerate(sentence_words)
+        for i, words in enumerate(sentences)
     ]
 
 
@@ -69,15 +223,23 @@ def sentence_sides(
 # the fit is refreshed only with the dev set, never for one item.
 WEIGHTS: dict[str, float] = {
     "bias": -1.74,
-    "both_in_headline": 1.61,
-    "both_in_lead": 2.18,
-    "both_sentences": 0.17,       # sentences naming both sides, up to 4
-    "related_sentences": 0.22,    # ... that also carry relation vocabulary, up to 3
-    "official_link": 0.20,        # an official of one side in a sentence with the other side
-    "bilateral_event": 0.61,      # a meeting, call or visit between the sides
-    "minority_share": 2.15,       # share of sentences naming the less-named side, up to 0.5
-    "passing_mention": -1.28,     # one side named once in a long article
+    "both_in_headline": 1.66,
+    "both_in_lead": 2.38,
+    "both_sentences": 0.43,       # sentences naming both sides, up to 4
+    "related_sentences": 0.13,    # ... that also carry relation vocabulary, up to 3
+    "official_link": 0.49,        # an official of one side in a sentence with the other side
+    "bilateral_event": 0.45,      # a meeting, call or visit between the sides
+    "minority_share": 1.62,       # share of sentences naming the less-named side, up to 0.5
+    "passing_mention": -1.38,     # one side named once in a long article, not acting there
+    "armed_action": 0.36,          # sentences where one side's forces act and the other is named
+    "state_action": 1.04,          # sentences where one side's state speaks or acts on the other
+    "listed_only": -0.24,           # a side named only as an item of lists of countries
 }
+
+
+def _engaged_near(per_sentence: list[SentenceSides], i: int) -> frozenset[str]:
+    """Return the sides engaged in sentence i or its neighbours."""
+    return frozenset().union(*(s.engaged_sides for s in per_sentence[max(0, i - 1) : i + 2]))
 
 
 def relevance_features(
@@ -93,6 +255,18 @@ def relevance_features(
             side_counts[side] += 1
     minority = min(side_counts.values()) if len(side_counts) == 2 else 0
     in_headline = len(headline_sides) == 2
+    # The other side may be named in the sentence before or after: "Russian jets struck the
+    # town on Monday. Atareb, in Aleppo province, ...".
+    armed = sum(
+        1 for i, s in enumerate(per_sentence)
+        if any(_engaged_near(per_sentence, i) - {side} for side in s.acting_sides)
+    )
+    stances = sum(
+        1 for s in per_sentence if any(s.engaged_sides - {side} for side in s.speaking_sides)
+    )
+    listed_only = bool(
+        frozenset().union(*(s.listed_sides for s in per_sentence)) - set(side_counts)
+    )
     return {
         "both_in_headline": float(in_headline),
         "both_in_lead": float(any(len(s.sides) == 2 for s in per_sentence[:2])),
@@ -102,7 +276,12 @@ def relevance_features(
             per_sentence[i].official_sides and per_sentence[i].relation_words for i in both)),
         "bilateral_event": float(any(e.status != "cancelled" for e in events)),
         "minority_share": min(minority / n, 0.5),
-        "passing_mention": float(minority <= 1 and n >= 6 and not in_headline),
+        # Named once, but acting or speaking in the news, is not in passing (docs/devset.md).
+        "passing_mention": float(minority <= 1 and n >= 6 and not in_headline
+                                 and not armed and not stances),
+        "armed_action": float(min(armed, 2)),
+        "state_action": float(min(stances, 2)),
+        "listed_only": float(listed_only),
     }
 
 

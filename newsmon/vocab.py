@@ -118,3 +118,32 @@ def canonical_office(text: str) -> str:
 _OFFICE_MODIFIERS = frozenset(
     ["vice", "deputy", "first", "former", "ex", "acting", "assistant", "the", "to", "for", "of"]
 )
+
+# Armed-force nouns that make a side an actor when they follow its name: "Russian jets",
+# "Russia's air force", "Syrian and Russian warplanes" (relevance: armed_action).
+FORCE_NOUNS = frozenset(
+    ["jets", "jet", "warplanes", "warplane", "planes", "plane", "aircraft", "aviation",
+     "force", "bombers", "helicopters", "helicopter", "drones", "airstrikes", "airstrike", "strikes",
+     "strike", "raids", "raid", "bombing", "bombardment", "bombs", "missiles", "forces",
+     "troops", "soldiers", "servicemen", "military", "army", "navy", "sappers", "pilots",
+     "pilot", "artillery", "shelling", "fighters", "mercenaries", "contractors", "police"]
+)
+# Strike nouns after which "by <side>" names the attacker: "air raids by Russia".
+ATTACK_NOUNS = frozenset(
+    ["strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "bombing", "bombardment",
+     "attack", "attacks", "shelling", "offensive", "assault"]
+)
+# Verbs (lemmas) whose subject takes a stance: "the Russian defence ministry denied ...",
+# "Moscow warned ...", "Damascus condemned ..." (relevance: state_action).
+STANCE_VERBS = frozenset(
+    ["say", "deny", "accuse", "blame", "condemn", "denounce", "warn", "veto", "block", "reject",
+     "insist", "claim", "announce", "propose", "demand", "urge", "criticise", "criticize",
+     "dismiss", "threaten", "vow", "pledge", "offer", "state", "declare", "confirm", "report",
+     "refute", "protest", "welcome", "praise", "call", "describe", "suggest", "argue", "stress",
+     "tell", "respond", "deliver", "send", "supply", "sign", "agree"]
+)
+# Words around a side's name that make it a description, not an actor: "Russian-backed",
+# "backed by Russian air power", "with Russian support" (relevance: not armed_action).
+BACKING_AFTER = frozenset(["backed", "supported", "allied", "sponsored", "made", "built"])
+BACKING_BEFORE = frozenset(["backed", "supported", "aided", "assisted", "armed", "protected"])
+BACKING_NOUNS = frozenset(["support", "backing", "help", "cover", "aid", "assistance"])

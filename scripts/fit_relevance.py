@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--errors", action="store_true", help="List the cross-validated errors")
     args = parser.parse_args()
     from newsmon.watchlist import load_watchlist
 
@@ -78,6 +79,12 @@ def main() -> None:
     cv_p, cv_r = pr((cv >= 0.5).astype(float), y)
     print(f"current weights  P={cur_p:.3f} R={cur_r:.3f}")
     print(f"fitted (CV)      P={cv_p:.3f} R={cv_r:.3f}")
+    if args.errors:
+        for i, case in enumerate(cases):
+            if (cv[i] >= 0.5) != bool(y[i]):
+                kind = "FN" if y[i] else "FP"
+                active = {n: v for n, v in zip(names, x[i], strict=True) if v}
+                print(f"  {kind} {case.id} cv={cv[i]:.2f} {active}")
     w = fit(x[passed], y[passed], args.l2)
     print("fitted on all:")
     print(f'    "bias": {w[0]:.2f},')

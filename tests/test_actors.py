@@ -1,0 +1,23 @@
+"""Actor resolution details through the real spaCy pipeline (dated roles: test_watchlist.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsmon.actors import resolve_mentions
+
+FORMULA_CASES = [
+    ("Fighters of Jabhat al-Nusra (banned in Russia) shelled the town.", "Russia", "boilerplate"),
+    ("The group, recognised as terrorist in Russia, claimed the attack.", "Russia", "boilerplate"),
+    ("Zakharova commented on the terrorist attack in Syria.", "Syria", "country"),
+    ("The ban in Russia on the group was upheld.", "Russia", "country"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "kind"), FORMULA_CASES, ids=[c[0][:40] for c in FORMULA_CASES])
+def test_press_formulas_are_boilerplate_and_news_is_not(  # type: ignore[no-untyped-def]
+    nlp, watchlist, text: str, name: str, kind: str
+) -> None:
+    mentions = [m for m in resolve_mentions(nlp(text), watchlist, None) if m.text == name]
+    assert mentions, f"{name} not found"
+    assert mentions[0].kind == kind
