@@ -87,6 +87,19 @@ def _after_legal_formula(ent: Span) -> bool:
     return len(words) == 2 and words[1] == "in" and words[0] in _LEGAL_FORMULA
 
 
+_DATELINE_FOLLOWERS = frozenset(["(", ",", "-", "\u2013", "\u2014", ":"])
+
+
+def _is_dateline(ent: Span) -> bool:
+    """Return True for a dateline: an upper-case place opening a sentence, then "(", "," or a
+    dash ("MOSCOW (Sputnik) -", "DAMASCUS, Jan 3 (Reuters) -")."""
+    doc = ent.doc
+    return (
+        ent.text.isupper() and len(ent.text) > 3 and ent.start == ent.sent.start
+        and ent.end < len(doc) and doc[ent.end].text in _DATELINE_FOLLOWERS
+    )
+
+
 def _third_party_title(tokens: list[Token]) -> bool:
     """Return True when a title names another country or an international body ("Iraqi FM",
     "UN envoy"); a ministry without a country ("foreign ministry spokesperson") is not one."""
@@ -197,6 +210,8 @@ class _Resolver:
                 return None
             if kind == "country" and _after_legal_formula(ent):
                 kind = "boilerplate"  # "Daesh (banned in Russia)": a legal formula of the press
+            elif kind in ("capital", "country") and _is_dateline(ent):
+                kind = "dateline"  # "MOSCOW (Sputnik) -": where the story was filed
             return Mention(
                 sentence, ent.start_char, ent.end_char, ent.text, ent.label_, key, ent.text,
                 side, kind,

@@ -61,7 +61,8 @@ class Mention:
     actor_id: str | None = None
     name: str | None = None
     side: str | None = None
-    kind: str | None = None  # person, country, demonym, capital, place, institution, office
+    kind: str | None = None  # person, country, demonym, capital, place, institution, office,
+    # group, media, topic, boilerplate ("banned in Russia"), dateline ("MOSCOW (Sputnik)")
     role: str | None = None
     level: str | None = None
     inferred: bool = False

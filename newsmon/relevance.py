@@ -10,11 +10,16 @@ from itertools import pairwise
 
 from newsmon.models import EventMention, Mention
 from newsmon.vocab import (
-    ATTACK_NOUNS,
+    ATTACK_LEMMAS,
+    ATTRIBUTION_VERBS,
+    ATTRIBUTION_WORDS,
+    BACKGROUND_PAIRS,
+    BACKGROUND_WORDS,
     BACKING_AFTER,
     BACKING_BEFORE,
     BACKING_NOUNS,
     FORCE_NOUNS,
+    NEWS_TIME_WORDS,
     RELATION_TERMS,
     STANCE_VERBS,
 )
@@ -42,6 +47,12 @@ _NOT_STATE_WORDS = frozenset(
     ["democratic", "opposition", "rebel", "rebels", "islamic", "revolutionary", "kurdish",
      "liberation", "free", "observatory", "civil"]
 )
+# Dependency links a name may climb to reach the force it owns or the attack it carries out:
+# "aircraft belonging to the Syrian government or its ally Russia", "strikes by Russia".
+_OWNER_PATH_DEPS = frozenset(["pobj", "prep", "agent", "conj", "appos", "acl", "poss",
+                              "compound", "nmod"])
+_MAX_OWNER_STEPS = 6
+_OWNER_PREPOSITIONS = frozenset(["of", "by", "from", "to"])
 # Dependency labels by which a name modifies the subject: "the Russian military said".
 _MODIFIER_DEPS = frozenset(["amod", "compound", "poss", "nmod"])
 
@@ -79,6 +90,7 @@ class SentenceSides:
     speaking_sides: frozenset[str] = frozenset()  # whose state takes a stance here
     listed_sides: frozenset[str] = frozenset()  # named here only as items of a list (not in sides)
     engaged_sides: frozenset[str] = frozenset()  # named here other than as a backer
+    news: bool = False  # reports a dated or attributed event, not background (time_frame)
 
 
 def listed_mentions(mentions: list[Mention], text: str) -> set[Mention]:
@@ -133,30 +145,75 @@ def _token_span(words: list[Word], mention: Mention) -> range:
 
 
 def _armed_actor(words: list[Word], span: range) -> bool:
-    """Return True when the name is followed by its armed force ("Russian jets struck") or
-    follows an attack noun as its agent ("air raids by Russia")."""
+    """Return True when the name is followed by its armed force ("Russian jets struck"), owns
+    one ("aircraft belonging to ... Russia", "jets of Russia") or is the agent of an attack
+    ("air raids by Russia", "targeting of hospitals by Russia")."""
     if span.start > 0 and words[span.start - 1].lower in _NOT_STATE_WORDS:
         return False  # "Free Syrian Army"
     for w in words[span.stop : span.stop + 4]:
+        if w.lower in _NOT_STATE_WORDS:
+            return False  # "Syrian Democratic Forces"
         if w.lower in FORCE_NOUNS:
             return True
-        if w.pos not in _FORCE_GAP_POS or w.lower in ("by", "of") or w.lower in _NOT_STATE_WORDS:
+        if w.pos not in _FORCE_GAP_POS or w.lower in ("by", "of"):
             break
-    before = [w.lower for w in words[max(0, span.start - 4) : span.start]]
-    return "by" in before and any(b in ATTACK_NOUNS for b in before[: before.index("by")])
+    # Up the dependency tree from the name, through prepositions, conjuncts and appositions.
+    roots = [i for i in span if not span.start <= words[i].head < span.stop]
+    i, by_agent = (roots[0] if roots else span.start), False
+    if words[i].dep in _MODIFIER_DEPS:
+        # "Russian diplomats": the name qualifies its head, which must be the force itself.
+        return words[words[i].head].lower in FORCE_NOUNS
+    for _ in range(_MAX_OWNER_STEPS):
+        word = words[i]
+        if word.dep not in _OWNER_PATH_DEPS or word.head == i:
+            return False
+        i = word.head
+        head = words[i]
+        if head.pos == "ADP" and head.lower not in _OWNER_PREPOSITIONS:
+            return False  # "strikes on Russia's base": the target, not the owner
+        by_agent = by_agent or head.lower == "by"
+        if word.dep == "conj":
+            continue  # "fighters and Russian diplomats": a conjunct is a sibling, not an owner
+        if head.lower in FORCE_NOUNS or (by_agent and head.lemma in ATTACK_LEMMAS):
+            return True
+    return False
 
 
 def _stance_taker(words: list[Word], span: range) -> bool:
     """Return True when the name is (or modifies) the subject of a stance verb
-    ("Moscow denied", "the Russian defence ministry said", "Lavrov warned")."""
+    ("Moscow denied", "the Russian defence ministry said", "Lavrov warned"), also through a
+    verb it governs ("Russia hastened to back up the denials")."""
     roots = [i for i in span if not span.start <= words[i].head < span.stop]
     for i in roots[:1]:
         token = words[i]
         if token.dep in _MODIFIER_DEPS and token.head != i:
             i, token = token.head, words[token.head]
-        if token.dep in ("nsubj", "nsubjpass") and words[token.head].lemma in STANCE_VERBS:
-            return True
+        if token.dep not in ("nsubj", "nsubjpass"):
+            return False
+        verb = token.head
+        return words[verb].lemma in STANCE_VERBS or any(
+            w.head == verb and w.dep == "xcomp" and w.lemma in STANCE_VERBS for w in words
+        )
     return False
+
+
+def time_frame(words: list[Word]) -> str | None:
+    """Return "background" for a sentence that recalls a pattern or the past ("in recent
+    weeks", "regularly", "have carried out"), "news" for one that reports a dated or attributed
+    event ("on Monday", "activists said", "suspected"), else None."""
+    lowers = [w.lower for w in words]
+    pairs = set(pairwise(lowers))
+    if BACKGROUND_WORDS.intersection(lowers) or BACKGROUND_PAIRS & pairs:
+        return "background"
+    if NEWS_TIME_WORDS.intersection(lowers) or ATTRIBUTION_WORDS.intersection(lowers) or any(
+        w.dep == "ROOT" and w.lemma in ATTRIBUTION_VERBS for w in words
+    ):
+        return "news"
+    # A perfect without a date or a source recalls ("Russian jets have bombed the province");
+    # with one it is often a lead's news ("Russian jets have killed 12, monitors said").
+    if any(w.lemma == "have" and w.dep == "aux" for w in words):
+        return "background"
+    return None
 
 
 def sentence_sides(
@@ -178,7 +235,7 @@ def sentence_sides(
     engaged: dict[int, set[str]] = defaultdict(set)  # named other than as a backer
     listed = listed_mentions(mentions, text)
     for mention in mentions:
-        if mention.side is None or mention.kind in ("media", "boilerplate"):
+        if mention.side is None or mention.kind in ("media", "boilerplate", "dateline"):
             # A news agency's credit and "(banned in Russia)" say nothing about the relation;
             # a place does: "Russian jets struck Idlib" is about Russia in Syria.
             continue
@@ -212,6 +269,7 @@ def sentence_sides(
             frozenset(speaking[i]),
             frozenset(listed_names[i] - sides[i]),
             frozenset(engaged[i]),
+            time_frame(words) == "news",
         )
         for i, words in enumerate(sentences)
     ]
@@ -222,18 +280,19 @@ def sentence_sides(
 # labelled dev set with 5-fold cross-validation (scripts/fit_relevance.py, docs/evaluation.md);
 # the fit is refreshed only with the dev set, never for one item.
 WEIGHTS: dict[str, float] = {
-    "bias": -1.74,
-    "both_in_headline": 1.66,
-    "both_in_lead": 2.38,
-    "both_sentences": 0.43,       # sentences naming both sides, up to 4
-    "related_sentences": 0.13,    # ... that also carry relation vocabulary, up to 3
-    "official_link": 0.49,        # an official of one side in a sentence with the other side
-    "bilateral_event": 0.45,      # a meeting, call or visit between the sides
-    "minority_share": 1.62,       # share of sentences naming the less-named side, up to 0.5
-    "passing_mention": -1.38,     # one side named once in a long article, not acting there
-    "armed_action": 0.36,          # sentences where one side's forces act and the other is named
-    "state_action": 1.04,          # sentences where one side's state speaks or acts on the other
-    "listed_only": -0.24,           # a side named only as an item of lists of countries
+    "bias": -1.81,
+    "both_in_headline": 1.73,
+    "both_in_lead": 2.44,
+    "both_sentences": 0.33,       # sentences naming both sides, up to 4
+    "related_sentences": 0.05,    # ... that also carry relation vocabulary, up to 3
+    "official_link": 0.56,        # an official of one side in a sentence with the other side
+    "bilateral_event": 0.47,      # a meeting, call or visit between the sides
+    "minority_share": 1.65,       # share of sentences naming the less-named side, up to 0.5
+    "passing_mention": -1.30,     # one side named once in a long article, not acting there
+    "armed_action": 0.22,         # sentences where one side's forces act and the other is named
+    "armed_news": 0.99,           # ... in a sentence reporting a dated or attributed event
+    "state_action": 1.29,         # sentences where one side's state speaks or acts on the other
+    "listed_only": -0.23,         # a side named only as an item of lists of countries
 }
 
 
@@ -257,10 +316,11 @@ def relevance_features(
     in_headline = len(headline_sides) == 2
     # The other side may be named in the sentence before or after: "Russian jets struck the
     # town on Monday. Atareb, in Aleppo province, ...".
-    armed = sum(
-        1 for i, s in enumerate(per_sentence)
+    armed_sentences = [
+        s for i, s in enumerate(per_sentence)
         if any(_engaged_near(per_sentence, i) - {side} for side in s.acting_sides)
-    )
+    ]
+    armed = len(armed_sentences)
     stances = sum(
         1 for s in per_sentence if any(s.engaged_sides - {side} for side in s.speaking_sides)
     )
@@ -280,6 +340,7 @@ def relevance_features(
         "passing_mention": float(minority <= 1 and n >= 6 and not in_headline
                                  and not armed and not stances),
         "armed_action": float(min(armed, 2)),
+        "armed_news": float(any(s.news for s in armed_sentences)),
         "state_action": float(min(stances, 2)),
         "listed_only": float(listed_only),
     }

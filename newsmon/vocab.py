@@ -128,10 +128,11 @@ FORCE_NOUNS = frozenset(
      "troops", "soldiers", "servicemen", "military", "army", "navy", "sappers", "pilots",
      "pilot", "artillery", "shelling", "fighters", "mercenaries", "contractors", "police"]
 )
-# Strike nouns after which "by <side>" names the attacker: "air raids by Russia".
-ATTACK_NOUNS = frozenset(
-    ["strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "bombing", "bombardment",
-     "attack", "attacks", "shelling", "offensive", "assault"]
+# Attacks (lemmas, nouns and verbs) whose "by <side>" names the attacker: "air raids by Russia",
+# "hospitals were bombed by Russia", "the targeting of rescuers by Russia".
+ATTACK_LEMMAS = frozenset(
+    ["strike", "airstrike", "raid", "bombing", "bombardment", "attack", "shelling", "offensive",
+     "assault", "bomb", "target", "targeting", "hit", "pound", "shell", "kill", "destroy"]
 )
 # Verbs (lemmas) whose subject takes a stance: "the Russian defence ministry denied ...",
 # "Moscow warned ...", "Damascus condemned ..." (relevance: state_action).
@@ -140,10 +141,31 @@ STANCE_VERBS = frozenset(
      "insist", "claim", "announce", "propose", "demand", "urge", "criticise", "criticize",
      "dismiss", "threaten", "vow", "pledge", "offer", "state", "declare", "confirm", "report",
      "refute", "protest", "welcome", "praise", "call", "describe", "suggest", "argue", "stress",
-     "tell", "respond", "deliver", "send", "supply", "sign", "agree"]
+     "tell", "respond", "deliver", "send", "supply", "sign", "agree", "defend", "support",
+     "back", "oppose", "dispute", "question", "doubt", "ask", "refuse", "object"]
 )
 # Words around a side's name that make it a description, not an actor: "Russian-backed",
 # "backed by Russian air power", "with Russian support" (relevance: not armed_action).
 BACKING_AFTER = frozenset(["backed", "supported", "allied", "sponsored", "made", "built"])
 BACKING_BEFORE = frozenset(["backed", "supported", "aided", "assisted", "armed", "protected"])
 BACKING_NOUNS = frozenset(["support", "backing", "help", "cover", "aid", "assistance"])
+
+# Time frame of a sentence (relevance: armed_news). A recalled pattern or past campaign is
+# background; a dated or attributed event is the news the article reports.
+BACKGROUND_WORDS = frozenset(
+    ["regularly", "repeatedly", "routinely", "frequently", "often", "previously", "previous",
+     "earlier", "since", "usually", "habitually", "past"]
+)
+BACKGROUND_PAIRS = frozenset(
+    [("recent", "weeks"), ("recent", "months"), ("recent", "years"), ("recent", "days"),
+     ("last", "year"), ("last", "month"), ("past", "year"), ("past", "months")]
+)
+NEWS_TIME_WORDS = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+     "yesterday", "overnight", "tonight", "dawn", "morning", "afternoon", "evening"]
+)
+ATTRIBUTION_WORDS = frozenset(
+    ["suspected", "apparently", "believed", "allegedly", "reportedly", "according", "blamed",
+     "accused"]
+)
+ATTRIBUTION_VERBS = frozenset(["say", "report", "tell", "blame", "accuse", "suspect", "claim"])

@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--errors", action="store_true", help="List the cross-validated errors")
+    parser.add_argument("--seed", type=int, default=7, help="Seed of the fold assignment")
+    parser.add_argument("--threshold", type=float, default=0.5, help="Decision threshold")
     args = parser.parse_args()
     from newsmon.watchlist import load_watchlist
 
@@ -65,7 +67,7 @@ def main() -> None:
     passed = np.array([a.prefiltered for a, _ in rows])
     current = np.array([WEIGHTS["bias"]] + [WEIGHTS[n] for n in names])
     order = list(range(len(rows)))
-    random.Random(7).shuffle(order)
+    random.Random(args.seed).shuffle(order)
     folds = [order[i :: args.folds] for i in range(args.folds)]
     cv = np.zeros(len(rows))
     for fold in folds:
@@ -75,13 +77,13 @@ def main() -> None:
         cv[fold] = scores(x[fold], w)
     cv[~passed] = 0.0
     cur = np.where(passed, scores(x, current), 0.0)
-    cur_p, cur_r = pr((cur >= 0.5).astype(float), y)
-    cv_p, cv_r = pr((cv >= 0.5).astype(float), y)
+    cur_p, cur_r = pr((cur >= args.threshold).astype(float), y)
+    cv_p, cv_r = pr((cv >= args.threshold).astype(float), y)
     print(f"current weights  P={cur_p:.3f} R={cur_r:.3f}")
     print(f"fitted (CV)      P={cv_p:.3f} R={cv_r:.3f}")
     if args.errors:
         for i, case in enumerate(cases):
-            if (cv[i] >= 0.5) != bool(y[i]):
+            if (cv[i] >= args.threshold) != bool(y[i]):
                 kind = "FN" if y[i] else "FP"
                 active = {n: v for n, v in zip(names, x[i], strict=True) if v}
                 print(f"  {kind} {case.id} cv={cv[i]:.2f} {active}")

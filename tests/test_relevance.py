@@ -1,8 +1,9 @@
 """Relevance signals on sentences we wrote, through the real spaCy pipeline and watchlist.
 
-Each row: a text, and which of the signals (armed_action, state_action, listed_only) it
-must raise; the others must stay at zero. The rows cover the rule in docs/devset.md: a side
-acting or speaking counts, a side as description ("Russian-backed") or list item does not.
+Each row: a text, and which of the signals (armed_action, armed_news, state_action,
+listed_only) it must raise; the others must stay at zero. The rows cover the rule in
+docs/devset.md: a side acting or speaking counts, a side as description ("Russian-backed") or
+as a list item does not; a dated or attributed strike is news, a recalled one background.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ import pytest
 from newsmon.analysis import AnalysisInput, AnalysisRules, analyze
 from newsmon.relevance import WEIGHTS, relevance_features, weighted_score
 
-SIGNALS = ("armed_action", "state_action", "listed_only")
+SIGNALS = ("armed_action", "armed_news", "state_action", "listed_only")
 
 CASES = [
     ("Syrian or Russian warplanes struck a market in Idlib on Monday, the monitor said.",
-     {"armed_action"}),
-    ("Air raids by Russia hit Douma overnight, rescuers in Damascus said.", {"armed_action"}),
+     {"armed_action", "armed_news"}),
+    ("Air raids by Russia hit Douma overnight, rescuers in Damascus said.",
+     {"armed_action", "armed_news"}),
     ("Russia's air force bombed rebel positions near Hama, activists said.",
+     {"armed_action", "armed_news"}),
+    ("In recent weeks Russian jets have bombed markets across Idlib province.",
      {"armed_action"}),
+    ("Russian warplanes have pounded Aleppo.", {"armed_action"}),
+    ("It was unclear if the raids on Aleppo were carried out by aircraft belonging to the Syrian "
+     "government or its ally Russia, the monitor said.", {"armed_action", "armed_news"}),
+    ("Rescuers in Idlib accused Russia of the targeting of hospitals by Russia on Sunday.",
+     {"armed_action", "armed_news"}),
+    ("Rebels fired rockets at the Russian air base in Latakia.", set()),
     ("Government forces, backed by Russian air power, advanced on Aleppo.", set()),
     ("Russian-backed troops entered the town of Saraqeb.", set()),
     ("For a week regime troops backed by Syrian and Russian warplanes fought for Idlib.", set()),
