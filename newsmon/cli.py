@@ -334,6 +334,7 @@ def extract(
     """Print the article extracted from one page, by the same code path as the cycle."""
     import gzip
 
+    from newsmon.charset import decode_html
     from newsmon.extract import ExtractionRules, extract_article
     from newsmon.fetch import FetchLimits, fetch, make_client
 
@@ -343,14 +344,15 @@ def extract(
             result = fetch(client, source, limits)
         if result.error_kind:
             _fail(result.error or result.error_kind)
-        html = result.body.decode("utf-8", errors="replace")
+        # The cycle's decoder: BOM, valid UTF-8, the declared charset, then cp1252.
+        html = decode_html(result.body, result.headers.get("content-type", ""))
         url = url or result.final_url
     else:
         path = Path(source)
         if not path.exists():
             _fail(f"{source}: no such file")
         raw = path.read_bytes()
-        html = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")
+        html = decode_html(gzip.decompress(raw) if path.suffix == ".gz" else raw)
     article = extract_article(html, url or source, ExtractionRules())
     data = {
         "url": article.url, "title": article.title, "author": article.author,

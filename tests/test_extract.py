@@ -386,6 +386,21 @@ def test_cli_extract_json_on_a_benchmark_page() -> None:
     assert bag_scores(gold["articleBody"], data["text"]).f1 > 0.9
 
 
+def test_cli_extract_decodes_a_latin1_page_as_the_cycle_does(tmp_path: Path) -> None:
+    paragraph = ("Der Minister traf seinen Kollegen im Café Müller in Zürich, wo über die "
+                 "Lage in Syrien gesprochen wurde. ")
+    html = ('<html><head><meta charset="iso-8859-1"><title>Gespräch in Zürich</title></head>'
+            f"<body><article><h1>Gespräch</h1><p>{paragraph * 4}</p><p>{paragraph * 3}</p>"
+            "</article></body></html>")
+    page = tmp_path / "latin1.html"
+    page.write_bytes(html.encode("iso-8859-1"))
+    result = runner.invoke(app, ["extract", str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    text = json.loads(result.stdout)["text"]
+    assert "Café Müller in Zürich" in text
+    assert "\ufffd" not in text
+
+
 def test_cli_extract_missing_file_fails_with_a_message(tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(tmp_path / "nope.html")])
     assert result.exit_code == 2
