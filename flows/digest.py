@@ -3,7 +3,10 @@
 Optional: it sends only when `alerts.digest: true` (or force=True). Schedule it once a day after
 midnight UTC (it covers the previous UTC day by default). The digest goes through the alert
 outbox under the key digest:YYYY-MM-DD:<channel>, so a rerun for the same day sends nothing twice
-and a channel that is down gets it on a later pass.
+and a channel that is down gets it on a later pass. It takes the cycle lock like the monitor
+flow: two processes delivering the outbox at once could both send an alert. When a cycle holds
+the lock longer than `lock_wait_s`, the run fails with the lock's message and Prefect retries it
+(twice, ten minutes apart).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from newsmon.digest import digest_payload, load_digest
+from newsmon.lock import cycle_lock
 from newsmon.settings import load_settings
 from newsmon.store import connect, migrate, utcnow
 from newsmon.store.outbox import queue
@@ -50,7 +54,7 @@ def queue_digest(
     }
 
 
-@flow(name="digest", log_prints=True)
+@flow(name="digest", log_prints=True, retries=2, retry_delay_seconds=600)
 def digest(
     config: str | None = None,
     db: str | None = None,
@@ -66,11 +70,14 @@ def digest(
     target = date.fromisoformat(day) if day else utcnow().date() - timedelta(days=1)
     title = load_watchlist(settings.watchlist_dir, settings.watchlist).title
     channels = settings.alerts.digest_channels or settings.alerts.channels
-    counts = queue_digest(settings.database, target, tuple(channels), title)
-    delivery = deliver_alerts(
-        settings.database, resolve_destinations(settings), settings.alerts.timeout_s,
-        settings.alerts.max_attempts,
-    )
+    # CycleLocked propagates: the run fails with the holder named, and the flow's retries try
+    # again once the cycle is done (a skipped digest would not come back by itself).
+    with cycle_lock(settings.database, settings.lock_wait_s, "digest flow run"):
+        counts = queue_digest(settings.database, target, tuple(channels), title)
+        delivery = deliver_alerts(
+            settings.database, resolve_destinations(settings), settings.alerts.timeout_s,
+            settings.alerts.max_attempts,
+        )
     summary: dict[str, Any] = {
         "day": target.isoformat(),
         **counts,

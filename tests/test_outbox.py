@@ -375,6 +375,24 @@ def test_digest_sends_the_days_events_and_feed_problems_once(
     assert digest(config=str(config), day=str(day))["queued"] == 0  # once per day and channel
 
 
+def test_digest_waits_for_a_running_cycle_and_fails_to_be_retried(
+    cycle_env: tuple[Path, SlackEndpoint, SlackEndpoint],
+) -> None:
+    from flows.digest import digest
+    from newsmon.lock import CycleLocked, cycle_lock
+
+    config, slack, _ = cycle_env
+    config = write_config(config.parent, channels=["slack"], digest=True)
+    config.write_text(config.read_text() + "lock_wait_s: 0.5\n")
+    before = len(slack.delivered)
+    db = config.parent / "newsmon.duckdb"
+    with cycle_lock(db, 0, "monitor flow run (test)"), pytest.raises(CycleLocked, match="test"):
+        digest.with_options(retries=0)(config=str(config), day="2025-12-24")
+    assert len(slack.delivered) == before  # nothing queued or sent while the cycle ran
+    summary = digest.with_options(retries=0)(config=str(config), day="2025-12-24")
+    assert summary["queued"] == 1
+
+
 # --------------------------------------------------------------------------------------------
 # the webhook URLs are secrets
 
