@@ -281,30 +281,33 @@ def _handler(site: BenchSite, counts: Counter[str], lock: threading.Lock, now: d
             base = f"http://{self.headers.get('Host', '127.0.0.1')}"
             page = pages.match(path)
             feed = feeds.match(path)
+            body: bytes | None = b"not found"
+            kind, status, headers = "other", 404, {"Content-Type": "text/plain"}
             if page and int(page.group(1)) < site.spec.feeds and int(
                 page.group(2)
             ) < site.spec.items:
                 number = int(page.group(1)) * site.spec.items + int(page.group(2))
                 body = site.page_html(number).encode("utf-8")
-                kind = "page"
-                self._send(200, body, {"Content-Type": "text/html; charset=utf-8"})
+                kind, status, headers = "page", 200, {"Content-Type": "text/html; charset=utf-8"}
             elif feed and int(feed.group(1)) < site.spec.feeds:
                 headers = {"ETag": FEED_ETAG, "Last-Modified": FEED_LAST_MODIFIED}
                 if self.headers.get("If-None-Match") == FEED_ETAG:
-                    kind = "feed_304"
-                    self.send_response(304)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
+                    kind, status, body = "feed_304", 304, None
                 else:
-                    kind = "feed_200"
                     body = site.feed_xml(int(feed.group(1)), base, now)
-                    self._send(200, body, {**headers, "Content-Type": "application/rss+xml"})
-            else:
-                kind = "other"
-                self._send(404, b"not found", {"Content-Type": "text/plain"})
+                    kind, status = "feed_200", 200
+                    headers["Content-Type"] = "application/rss+xml"
+            # Counted before the answer goes out: a client that has read the answer and then
+            # asks /_stats must see it counted.
             with lock:
                 counts[kind] += 1
+            if body is None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+            else:
+                self._send(status, body, headers)
 
         def log_message(self, format: str, *args: object) -> None:
             return
