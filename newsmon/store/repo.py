@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -55,9 +56,18 @@ def insert_rows(
     if not rows:
         return
     names = ", ".join(name for name, _ in columns)
-    select = ", ".join(f"unnest(?::{kind}[])" for _, kind in columns)
-    values = [list(column) for column in zip(*rows, strict=True)]
-    con.execute(f"INSERT INTO {table} ({names}) SELECT {select} {conflict}", values)
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {unnest_columns(columns)} {conflict}",
+                column_lists(rows))
+
+
+def unnest_columns(columns: Sequence[tuple[str, str]]) -> str:
+    """Return the SELECT list that turns one list parameter per (name, SQL type) into rows."""
+    return ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, kind in columns)
+
+
+def column_lists(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Return the rows as one list per column: the parameters of unnest_columns()."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 # --- feeds -------------------------------------------------------------------------------------
@@ -84,6 +94,20 @@ def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str
     return {url: known.get(url, FeedState(url)) for url in urls}
 
 
+# One poll result as save_poll_results hands it to DuckDB: (column, SQL type), in row order.
+_POLL_COLUMNS = (
+    ("url", "VARCHAR"), ("health", "VARCHAR"), ("etag", "VARCHAR"), ("last_modified", "VARCHAR"),
+    ("body_hash", "VARCHAR"), ("failures", "INTEGER"), ("error_kind", "VARCHAR"),
+    ("error", "VARCHAR"), ("polled_at", "TIMESTAMP"), ("ok", "BOOLEAN"),
+    ("next_poll_at", "TIMESTAMP"), ("title", "VARCHAR"), ("moved_to", "VARCHAR"),
+    ("status", "INTEGER"), ("declared_interval_s", "DOUBLE"),
+)
+_KNOWN_ITEM_COLUMNS = (
+    ("feed_url", "VARCHAR"), ("guid", "VARCHAR"), ("url", "VARCHAR"),
+    ("canonical_url", "VARCHAR"), ("title", "VARCHAR"), ("published_at", "TIMESTAMP"),
+)
+
+
 def save_poll_results(
     con: duckdb.DuckDBPyConnection, results: Sequence[PollResult], quiet_after_days: int = 14
 ) -> None:
@@ -104,7 +128,7 @@ def save_poll_results(
     ]
     # Quiet is judged on last_new_item_at, which record_items updated earlier in the run.
     con.execute(
-        """
+        f"""
         UPDATE feeds SET
             status = CASE WHEN r.health <> 'ok' THEN r.health
                           WHEN coalesce(feeds.last_new_item_at, feeds.added_at) < ? THEN 'quiet'
@@ -116,24 +140,17 @@ def save_poll_results(
             next_poll_at = r.next_poll_at, title = coalesce(nullif(r.title, ''), feeds.title),
             moved_to = coalesce(r.moved_to, feeds.moved_to), last_status_code = r.status,
             declared_interval_s = r.declared_interval_s
-        FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS health,
-                     unnest(?::VARCHAR[]) AS etag, unnest(?::VARCHAR[]) AS last_modified,
-                     unnest(?::VARCHAR[]) AS body_hash, unnest(?::INTEGER[]) AS failures,
-                     unnest(?::VARCHAR[]) AS error_kind, unnest(?::VARCHAR[]) AS error,
-                     unnest(?::TIMESTAMP[]) AS polled_at, unnest(?::BOOLEAN[]) AS ok,
-                     unnest(?::TIMESTAMP[]) AS next_poll_at, unnest(?::VARCHAR[]) AS title,
-                     unnest(?::VARCHAR[]) AS moved_to, unnest(?::INTEGER[]) AS status,
-                     unnest(?::DOUBLE[]) AS declared_interval_s) r
+        FROM (SELECT {unnest_columns(_POLL_COLUMNS)}) r
         WHERE feeds.url = r.url
         """,
-        [quiet_before, *(list(column) for column in zip(*rows, strict=True))],
+        [quiet_before, *column_lists(rows)],
     )
 
 
 def _record_known_items(
     con: duckdb.DuckDBPyConnection, polls: Sequence[PollResult], now: datetime
-) -> dict[str, int]:
-    """Record the polls' items whose story is already stored; return per feed how many were new.
+) -> None:
+    """Record the polls' items whose story is already stored, and count them as new to their feed.
 
     A feed that only carries stories first fetched through other feeds (wire copy) still brings
     new items: recording them here keeps it from being reported quiet. Items whose story is not
@@ -148,31 +165,19 @@ def _record_known_items(
             except ValueError:
                 continue
     if not rows:
-        return {}
+        return
     inserted = con.execute(
-        """
+        f"""
         INSERT INTO items
         SELECT t.feed_url, t.guid, t.url, t.canonical_url, t.title, t.published_at, ?
-        FROM (SELECT unnest(?::VARCHAR[]) AS feed_url, unnest(?::VARCHAR[]) AS guid,
-                     unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS canonical_url,
-                     unnest(?::VARCHAR[]) AS title, unnest(?::TIMESTAMP[]) AS published_at) t
+        FROM (SELECT {unnest_columns(_KNOWN_ITEM_COLUMNS)}) t
         WHERE t.canonical_url IN (SELECT canonical_url FROM articles)
            OR t.canonical_url IN (SELECT canonical_url FROM items)
         ON CONFLICT DO NOTHING RETURNING feed_url
         """,
-        [now, *(list(column) for column in zip(*rows, strict=True))],
+        [now, *column_lists(rows)],
     ).fetchall()
-    counts: dict[str, int] = {}
-    for (feed_url,) in inserted:
-        counts[feed_url] = counts.get(feed_url, 0) + 1
-    if counts:
-        con.execute(
-            "UPDATE feeds SET items_total = items_total + n.added, last_new_item_at = ? "
-            "FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::BIGINT[]) AS added) n "
-            "WHERE feeds.url = n.url",
-            [now, list(counts), list(counts.values())],
-        )
-    return counts
+    _count_new_items(con, [feed_url for (feed_url,) in inserted], now)
 
 
 @dataclass(frozen=True)
@@ -279,14 +284,20 @@ def record_items(
         con, "items", _ITEM_COLUMNS,
         [(i.feed_url, i.guid, i.url, c, i.title, i.published, now) for i, c in items],
     )
-    counts: dict[str, int] = {}
-    for item, _ in items:
-        counts[item.feed_url] = counts.get(item.feed_url, 0) + 1
+    _count_new_items(con, [item.feed_url for item, _ in items], now)
+
+
+def _count_new_items(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str],
+                     now: datetime) -> None:
+    """Add one new item per occurrence of a feed URL to that feed's totals, in one UPDATE."""
+    counts = Counter(feed_urls)
+    if not counts:
+        return
     con.execute(
         "UPDATE feeds SET items_total = items_total + n.added, last_new_item_at = ? "
-        "FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::BIGINT[]) AS added) n "
+        f"FROM (SELECT {unnest_columns((('url', 'VARCHAR'), ('added', 'BIGINT')))}) n "
         "WHERE feeds.url = n.url",
-        [now, list(counts), list(counts.values())],
+        [now, *column_lists(list(counts.items()))],
     )
 
 
