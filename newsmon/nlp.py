@@ -102,6 +102,18 @@ def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
+def _flag_and_link_hits(text: str, watchlist: Watchlist, url: str | None) -> Counter[str]:
+    """Return per side the flag emoji in text and the links (and url) on its official domains."""
+    hits: Counter[str] = Counter()
+    for flag, flag_side in watchlist.flags.items():
+        hits[flag_side] += text.count(flag)
+    for link in [*_LINK.findall(text), url or ""]:
+        publisher = watchlist.publisher_side(link)
+        if publisher:
+            hits[publisher] += 1
+    return hits
+
+
 def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> PrefilterResult:
     """Return the watchlist term hits per side in text (the check that gates NER).
 
@@ -110,13 +122,8 @@ def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> Prefil
     """
     regex, side_of = _term_regex(watchlist)
     hits: Counter[str] = Counter({side.key: 0 for side in watchlist.sides})
+    hits.update(_flag_and_link_hits(text, watchlist, url))
     found: list[str] = []
-    for flag, flag_side in watchlist.flags.items():
-        hits[flag_side] += text.count(flag)
-    for link in [*_LINK.findall(text), url or ""]:
-        publisher = watchlist.publisher_side(link)
-        if publisher:
-            hits[publisher] += 1
     for match in regex.finditer(text):
         folded = _fold(match.group(0))
         side = side_of.get(folded) or side_of.get(
@@ -162,10 +169,6 @@ def may_name_both_sides(text: str, watchlist: Watchlist, url: str | None = None)
     possible = set(wordless)
     for word in words.intersection(index):
         possible.update(side for side, needed in index[word] if needed <= words)
-    possible.update(side for flag, side in watchlist.flags.items() if flag in text)
-    for link in [*_LINK.findall(text), url or ""]:
-        publisher = watchlist.publisher_side(link)
-        if publisher:
-            possible.add(publisher)
+    possible.update(side for side, n in _flag_and_link_hits(text, watchlist, url).items() if n)
     return all(side.key in possible for side in watchlist.sides)
 
