@@ -90,7 +90,9 @@ class SentenceSides:
     speaking_sides: frozenset[str] = frozenset()  # whose state takes a stance here
     listed_sides: frozenset[str] = frozenset()  # named here only as items of a list (not in sides)
     engaged_sides: frozenset[str] = frozenset()  # named here other than as a backer
-    news: bool = False  # reports a dated or attributed event, not background (time_frame)
+    # Set for sentences where a side acts (the only ones armed_news reads): it reports a dated
+    # or attributed event, not background (time_frame).
+    news: bool = False
 
 
 def listed_mentions(mentions: list[Mention], text: str) -> set[Mention]:
@@ -144,6 +146,12 @@ def _token_span(words: list[Word], mention: Mention) -> range:
     return range(inside[0], inside[-1] + 1) if inside else range(0)
 
 
+def _span_root(words: list[Word], span: range) -> int | None:
+    """Return the first word of the span whose head lies outside it (None when the span holds
+    the sentence's root)."""
+    return next((i for i in span if not span.start <= words[i].head < span.stop), None)
+
+
 def _armed_actor(words: list[Word], span: range) -> bool:
     """Return True when the name is followed by its armed force ("Russian jets struck"), owns
     one ("aircraft belonging to ... Russia", "jets of Russia") or is the agent of an attack
@@ -158,8 +166,8 @@ def _armed_actor(words: list[Word], span: range) -> bool:
         if w.pos not in _FORCE_GAP_POS or w.lower in ("by", "of"):
             break
     # Up the dependency tree from the name, through prepositions, conjuncts and appositions.
-    roots = [i for i in span if not span.start <= words[i].head < span.stop]
-    i, by_agent = (roots[0] if roots else span.start), False
+    root = _span_root(words, span)
+    i, by_agent = (span.start if root is None else root), False
     if words[i].dep in _MODIFIER_DEPS:
         # "Russian diplomats": the name qualifies its head, which must be the force itself.
         return words[words[i].head].lower in FORCE_NOUNS
@@ -183,18 +191,18 @@ def _stance_taker(words: list[Word], span: range) -> bool:
     """Return True when the name is (or modifies) the subject of a stance verb
     ("Moscow denied", "the Russian defence ministry said", "Lavrov warned"), also through a
     verb it governs ("Russia hastened to back up the denials")."""
-    roots = [i for i in span if not span.start <= words[i].head < span.stop]
-    for i in roots[:1]:
-        token = words[i]
-        if token.dep in _MODIFIER_DEPS and token.head != i:
-            i, token = token.head, words[token.head]
-        if token.dep not in ("nsubj", "nsubjpass"):
-            return False
-        verb = token.head
-        return words[verb].lemma in STANCE_VERBS or any(
-            w.head == verb and w.dep == "xcomp" and w.lemma in STANCE_VERBS for w in words
-        )
-    return False
+    i = _span_root(words, span)
+    if i is None:
+        return False
+    token = words[i]
+    if token.dep in _MODIFIER_DEPS and token.head != i:
+        token = words[token.head]
+    if token.dep not in ("nsubj", "nsubjpass"):
+        return False
+    verb = token.head
+    return words[verb].lemma in STANCE_VERBS or any(
+        w.head == verb and w.dep == "xcomp" and w.lemma in STANCE_VERBS for w in words
+    )
 
 
 def time_frame(words: list[Word]) -> str | None:
@@ -269,7 +277,7 @@ def sentence_sides(
             frozenset(speaking[i]),
             frozenset(listed_names[i] - sides[i]),
             frozenset(engaged[i]),
-            time_frame(words) == "news",
+            bool(acting[i]) and time_frame(words) == "news",
         )
         for i, words in enumerate(sentences)
     ]
