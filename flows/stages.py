@@ -120,7 +120,9 @@ class BatchAhead:
         processes: int,
     ) -> None:
         self.batch = list(batch)
-        self._args = (limits, politeness, rules, list(languages), now, width)
+        self.limits, self.politeness, self.rules = limits, politeness, rules
+        self.languages, self.now, self.width = list(languages), now, width
+        # A Prefect future (thread runner, submitted now) or, once collected, the list itself.
         self._fetched: Any = None
         self._rows: Any = None
         if width <= 1:
@@ -133,17 +135,16 @@ class BatchAhead:
 
     def fetched(self) -> list[FetchResult]:
         """Return the batch's fetch results (waiting for them if need be)."""
-        limits, politeness, _rules, _languages, _now, width = self._args
         if self._fetched is None:
-            self._fetched = fetch_stage([item.url for item, _ in self.batch], limits,
-                                        politeness, width)
+            self._fetched = fetch_stage([item.url for item, _ in self.batch], self.limits,
+                                        self.politeness, self.width)
         return list(self._fetched.result() if hasattr(self._fetched, "result")
                     else self._fetched)
 
     def rows(self) -> list[ArticleRow]:
         """Return the batch's article rows, in order (waiting for them if need be)."""
-        _limits, _politeness, rules, languages, now, width = self._args
         if self._rows is None:
-            self._rows = extract_stage(self.batch, self.fetched(), rules, languages, now, width)
+            self._rows = extract_stage(self.batch, self.fetched(), self.rules, self.languages,
+                                       self.now, self.width)
         return list(self._rows.result() if hasattr(self._rows, "result") else self._rows)
 
