@@ -124,16 +124,14 @@ def week_texts_index(db_path: Path) -> DuplicateIndex:
 
 @task(name="mark-duplicates", cache_policy=NO_CACHE)
 def mark_batch_duplicates(
-    db_path: Path, work: list[PageWork], threshold: float, index: DuplicateIndex | None = None
+    work: list[PageWork], threshold: float, index: DuplicateIndex
 ) -> list[PageWork]:
     """Return the batch with near-duplicates of this week's articles (or of each other) linked.
 
-    A cycle passes one index to all its batches (built from the week's texts by the first, then
-    extended with each batch's): reading and shingling the week again per batch made this
-    stage quadratic in the cycle's size (issue 10).
+    A cycle passes one index to all its batches (built from the week's texts before the first,
+    then extended with each batch's texts): reading and shingling the week again per batch made
+    this stage quadratic in the cycle's size (issue 10).
     """
-    if index is None:
-        index = week_texts_index(db_path)
     rows = mark_duplicates([w.row for w in work], index, threshold)
     return [replace(w, row=row) for w, row in zip(work, rows, strict=True)]
 
@@ -330,7 +328,7 @@ def _stages(
                           settings.nlp.languages, utcnow(), width, processes)
 
     coming = ahead(1)
-    index = None
+    index = DuplicateIndex()
     if batches:
         with clock.stage("extract"):  # the week's texts, read once while batch 1 downloads
             index = week_texts_index(db_path)
@@ -350,7 +348,7 @@ def _stages(
             work = [PageWork(item, canonical, result, row)
                     for (item, canonical), result, row in zip(batch, fetched, rows, strict=True)]
             # quote(): the batch is handed over as it is, not walked by Prefect (flows/stages.py).
-            work = mark_batch_duplicates(db_path, quote(work),
+            work = mark_batch_duplicates(quote(work),
                                          settings.extraction.near_duplicate_threshold, index)
             counts.update(articles=len(work),
                           thin_or_empty=sum(w.row.status in ("thin", "empty") for w in work),
