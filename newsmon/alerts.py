@@ -419,12 +419,17 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
     fallback = title
     if event.watchlist_title:
         fallback = f"{title} ({truncate(_clean(event.watchlist_title), NAME_MAX)})"
+    return slack_message(fallback, blocks)
+
+
+def slack_message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return a Slack message of these blocks with its fallback text, link previews off."""
     return {
         # Shown in notifications and by clients that cannot render blocks; Slack parses it as
         # mrkdwn, so it is escaped like the blocks.
         "text": truncate(fallback, FALLBACK_TEXT_MAX, escape_mrkdwn),
         "blocks": blocks,
-        # One alert can carry several article links; previews of each would bury the alert.
+        # One message can carry several article links; previews of each would bury it.
         "unfurl_links": False,
         "unfurl_media": False,
     }

@@ -13,7 +13,6 @@ from typing import Any
 import duckdb
 
 from newsmon.alerts import (
-    FALLBACK_TEXT_MAX,
     SLACK_HEADER_MAX,
     SLACK_MAX_BLOCKS,
     SLACK_SECTION_TEXT_MAX,
@@ -23,6 +22,7 @@ from newsmon.alerts import (
     format_date,
     headline,
     slack_len,
+    slack_message,
     truncate,
     webhook_payload,
 )
@@ -208,13 +208,7 @@ def digest_slack_payload(digest: Digest) -> dict[str, Any]:
          *(feed_lines or ["_none: every feed is healthy_"])], room)]
     if len(blocks) > SLACK_MAX_BLOCKS:  # cannot happen with the caps above; kept as a guard
         blocks = blocks[: SLACK_MAX_BLOCKS - 1] + [_section("_…cut to fit Slack's limits_")]
-    fallback = f"{_title(digest)}: {_counts(digest)}"
-    return {
-        "text": truncate(fallback, FALLBACK_TEXT_MAX, escape_mrkdwn),
-        "blocks": blocks,
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
+    return slack_message(f"{_title(digest)}: {_counts(digest)}", blocks)
 
 
 def digest_webhook_payload(digest: Digest) -> dict[str, Any]:
