@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from newsmon.cli import BUSY_MESSAGE, EXIT_BUSY, app
 from newsmon.demo import feed_urls, serve_folder
 from newsmon.views import VIEWS, snapshot_dir
-from tests.conftest import ROOT
+from tests.conftest import ROOT, db_rows
 
 SCHEMA_DOC = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
 DEAD_FEED = "http://127.0.0.1:9/dead.xml"  # port 9 (discard): connection refused
@@ -87,11 +87,7 @@ def _norm(value: Any) -> Any:
 
 def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     """Return the normalised rows of a query on a read-only connection."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [tuple(_norm(v) for v in row) for row in con.execute(sql).fetchall()]
-    finally:
-        con.close()
+    return [tuple(_norm(v) for v in row) for row in db_rows(db, sql)]
 
 
 def _files(sql: str) -> list[tuple[Any, ...]]:

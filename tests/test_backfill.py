@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsmon.demo import serve_folder
-from tests.conftest import ROOT, SlackReceiver
+from tests.conftest import ROOT, SlackReceiver, db_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -27,15 +27,6 @@ def _feed(site: Path, items: list[str]) -> None:
     """Write the site's feed with these items."""
     (site / "feed.xml").write_text("<?xml version='1.0'?><rss version='2.0'><channel><title>W"
                                    f"</title>{''.join(items)}</channel></rss>", encoding="utf-8")
-
-
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    """Return the rows of a read-only query."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_backfill_polls_a_feed_that_is_not_due_and_alerts_only_with_send(
@@ -63,7 +54,7 @@ def test_backfill_polls_a_feed_that_is_not_due_and_alerts_only_with_send(
             f"feeds:\n  - {{name: wire, url: '{base}/feed.xml'}}\n"
         )
         assert monitor(config=str(config))["new_articles"] == 1
-        alerts_before = _rows(db, "SELECT count(*) FROM alerts")[0][0]
+        alerts_before = db_rows(db, "SELECT count(*) FROM alerts")[0][0]
         sent_before = len(slack.bodies)
         # The feed backs off for a day; meanwhile it publishes a December story and carries an
         # old one the backfill must leave alone.
@@ -84,10 +75,10 @@ def test_backfill_polls_a_feed_that_is_not_due_and_alerts_only_with_send(
         assert summary["feeds_polled"] == 1 and summary["backfill_since"] == "2025-12-01"
         assert summary["new_articles"] == 1 and summary["events_new"] >= 1
         assert summary["alerts_queued"] == 0 and summary["alerts_delivered"] == 0
-        stored = {r[0] for r in _rows(db, "SELECT url FROM articles")}
+        stored = {r[0] for r in db_rows(db, "SELECT url FROM articles")}
         assert f"{base}/pages/levant-putin-shaibani.html" in stored
         assert f"{base}/pages/sm-b-agency-received.html" not in stored  # published before
-        assert _rows(db, "SELECT count(*) FROM alerts")[0][0] == alerts_before
+        assert db_rows(db, "SELECT count(*) FROM alerts")[0][0] == alerts_before
         # A later normal cycle does not alert the backfilled events either.
         monitor(config=str(config), feeds=[f"{base}/feed.xml"])
         assert len(slack.bodies) == sent_before

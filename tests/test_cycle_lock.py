@@ -9,12 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import feed_urls, serve_folder
 from newsmon.lock import CycleLocked, cycle_lock, lock_path
-from tests.conftest import ROOT, SlackReceiver
+from tests.conftest import ROOT, SlackReceiver, db_rows
 
 SKIP_MESSAGE = "skipped: another newsmon cycle is still running on"
 NEWSMON = str(Path(sys.executable).with_name("newsmon"))  # the installed console script
@@ -58,15 +57,6 @@ def test_a_killed_holder_never_leaves_a_stale_lock(tmp_path: Path) -> None:
             child.kill()
 
 
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    """Return the rows of a read-only query."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.mark.usefixtures("prefect_harness")
 def test_two_cycles_at_the_same_moment_one_works_the_other_waits_and_skips(
     tmp_path: Path, slack: SlackReceiver
@@ -99,14 +89,14 @@ def test_two_cycles_at_the_same_moment_one_works_the_other_waits_and_skips(
     skipped = [out for _, out, _ in results if SKIP_MESSAGE in " ".join(out.split())]
     assert len(skipped) == 1, results
     assert "waited 2 s" in " ".join(skipped[0].split())
-    statuses = sorted(row[0] for row in _rows(db, "SELECT status FROM runs"))
+    statuses = sorted(row[0] for row in db_rows(db, "SELECT status FROM runs"))
     assert statuses == ["ok", "skipped_locked"], statuses
-    reason = _rows(db, "SELECT error, summary->>'status' FROM runs "
+    reason = db_rows(db, "SELECT error, summary->>'status' FROM runs "
                        "WHERE status = 'skipped_locked'")[0]
     assert reason[0].startswith(SKIP_MESSAGE) and reason[1] == "skipped"
     # The database is intact and no alert is doubled: the demo's two meetings, once each.
-    assert _rows(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(12, 12)]
-    assert _rows(db, "SELECT count(*) FROM alerts WHERE status = 'delivered'") == [(2,)]
+    assert db_rows(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(12, 12)]
+    assert db_rows(db, "SELECT count(*) FROM alerts WHERE status = 'delivered'") == [(2,)]
     assert len(slack.bodies) == 2
 
 
@@ -127,4 +117,4 @@ def test_a_skipped_flow_run_is_completed_named_skipped_and_counted_in_runs(
     summary = state.result()
     assert summary["status"] == "skipped" and summary["reason"].startswith(SKIP_MESSAGE)
     assert "a long cycle" in summary["reason"]
-    assert sorted(r[0] for r in _rows(db, "SELECT status FROM runs")) == ["ok", "skipped_locked"]
+    assert sorted(r[0] for r in db_rows(db, "SELECT status FROM runs")) == ["ok", "skipped_locked"]

@@ -7,11 +7,10 @@ import shutil
 from html import escape
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import feed_urls, serve_folder
-from tests.conftest import ROOT, SlackReceiver, shared_path
+from tests.conftest import ROOT, SlackReceiver, db_rows, shared_path
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -31,15 +30,6 @@ def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackReceive
     return config
 
 
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    """Return the rows of a read-only query."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_demo_sample_alerts_once_and_second_cycle_sends_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackReceiver
 ) -> None:
@@ -51,7 +41,7 @@ def test_demo_sample_alerts_once_and_second_cycle_sends_nothing(
     with serve_folder(samples) as base:
         feeds = feed_urls(samples, base)
         first = monitor(config=str(config), feeds=feeds)
-        articles_after_first = _rows(db, "SELECT count(*) FROM articles")[0][0]
+        articles_after_first = db_rows(db, "SELECT count(*) FROM articles")[0][0]
         second = monitor(config=str(config), feeds=feeds)
     assert first["feeds_ok"] == 3 and first["new_articles"] == 12
     headers = [body["text"] for body in slack.bodies]
@@ -60,13 +50,13 @@ def test_demo_sample_alerts_once_and_second_cycle_sends_nothing(
     assert any("Putin" in h and "Abu Qasra" in h for h in headers)
     assert second["new_articles"] == 0 and second["alerts_queued"] == 0
     assert len(slack.bodies) == 2
-    assert _rows(db, "SELECT count(*) FROM articles")[0][0] == articles_after_first == 12
-    assert _rows(db, "SELECT count(*) FROM alerts WHERE status = 'delivered'")[0][0] == 2
+    assert db_rows(db, "SELECT count(*) FROM articles")[0][0] == articles_after_first == 12
+    assert db_rows(db, "SELECT count(*) FROM alerts WHERE status = 'delivered'")[0][0] == 2
     # Past meetings recalled in the sample are stored but never alerted.
-    past = _rows(db, "SELECT count(*) FROM events WHERE NOT is_new")[0][0]
+    past = db_rows(db, "SELECT count(*) FROM events WHERE NOT is_new")[0][0]
     assert past >= 2
     # The webhook URL is a secret: never stored in the database.
-    dump = json.dumps(_rows(db, "SELECT * FROM alerts"), default=str)
+    dump = json.dumps(db_rows(db, "SELECT * FROM alerts"), default=str)
     assert "SECRET" not in dump
 
 
@@ -102,7 +92,7 @@ def test_seed_article_alerts_two_new_meetings_and_stores_two_past(
     with serve_folder(site) as base:
         summary = monitor(config=str(config), feeds=feed_urls(site, base))
     db = tmp_path / "test.duckdb"
-    events = _rows(
+    events = db_rows(
         db,
         "SELECT strftime(event_date, '%Y-%m'), date_precision, is_new, "
         "list_sort(list(p.name)) FROM events e JOIN event_participants p ON p.event_id = e.id "
@@ -117,7 +107,7 @@ def test_seed_article_alerts_two_new_meetings_and_stores_two_past(
     assert any("Vladimir Putin" in e[3] and "Murhaf Abu Qasra" in e[3] for e in new)
     assert any("Sergei Lavrov" in e[3] and "Asaad al-Shaibani" in e[3] for e in new)
     # Tuesday with Putin and Wednesday with Lavrov are two events of one Moscow visit.
-    visits = _rows(db, "SELECT count(DISTINCT visit_id) FROM events WHERE is_new")
+    visits = db_rows(db, "SELECT count(DISTINCT visit_id) FROM events WHERE is_new")
     assert visits == [(1,)]
 
 
@@ -142,10 +132,10 @@ def test_bad_feeds_and_pages_are_recorded_and_the_rest_goes_on(
         summary = monitor(config=str(config), feeds=feeds)
     db = tmp_path / "test.duckdb"
     assert summary["feeds_ok"] == 1 and summary["feeds_failed"] == 2
-    kinds = dict(_rows(db, "SELECT url, last_error_kind FROM feeds WHERE status = 'failing'"))
+    kinds = dict(db_rows(db, "SELECT url, last_error_kind FROM feeds WHERE status = 'failing'"))
     assert kinds[f"{base}/not-a-feed.xml"] == "not_a_feed"
     assert kinds["http://127.0.0.1:9/feed.xml"] == "connect"
-    statuses = dict(_rows(db, "SELECT url, status FROM articles"))
+    statuses = dict(db_rows(db, "SELECT url, status FROM articles"))
     assert statuses[f"{base}/pages/empty.html"] == "empty"
     assert summary["new_articles"] == 6
 
@@ -160,12 +150,12 @@ def test_five_reports_of_one_meeting_make_one_event_and_one_alert(
     with serve_folder(site) as base:
         summary = monitor(config=str(config), feeds=[f"{base}/feed.xml"])
     db = tmp_path / "test.duckdb"
-    events = _rows(db, "SELECT id, type, event_date, sources FROM events")
+    events = db_rows(db, "SELECT id, type, event_date, sources FROM events")
     assert len(events) == 1, events
     event_id, kind, day, sources = events[0]
     assert (kind, str(day), sources) == ("meeting", "2025-07-31", 5)
-    evidence = _rows(db, f"SELECT article_id FROM event_articles WHERE event_id = '{event_id}'")
+    evidence = db_rows(db, f"SELECT article_id FROM event_articles WHERE event_id = '{event_id}'")
     assert len(evidence) == 5
-    participants = {r[0] for r in _rows(db, "SELECT actor_id FROM event_participants")}
+    participants = {r[0] for r in db_rows(db, "SELECT actor_id FROM event_participants")}
     assert {"sergei-lavrov", "asaad-al-shaibani"} <= participants
     assert summary["alerts_delivered"] == 1 and len(slack.bodies) == 1

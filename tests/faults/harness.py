@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, db_rows
 from tests.faults.child import CRASH_EXIT, MAX_FILE_ENV, NETLOG_ENV
 
 
@@ -152,13 +152,7 @@ def run_cycle(
     return run
 
 
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    """Return the rows of a read-only query on the database file."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+rows = db_rows  # the fault tests import it from here
 
 
 @contextmanager
