@@ -25,8 +25,8 @@ CASES = [
     ("In recent weeks Russian jets have bombed markets across Idlib province.",
      {"armed_action"}),
     ("Russian warplanes have pounded Aleppo.", {"armed_action"}),
-    ("It was unclear if the raids on Aleppo were carried out by aircraft belonging to the Syrian "
-     "government or its ally Russia, the monitor said.", {"armed_action", "armed_news"}),
+    (("It was unclear if the raids on Aleppo were carried out by aircraft belonging to the "
+      "Syrian government or its ally Russia, the monitor said."), {"armed_action", "armed_news"}),
     ("Rescuers in Idlib accused Russia of the targeting of hospitals by Russia on Sunday.",
      {"armed_action", "armed_news"}),
     ("Rebels fired rockets at the Russian air base in Latakia.", set()),
