@@ -1043,10 +1043,7 @@ def bench(
     )
     try:
         _report, table = run_bench(options, progress=lambda line: err.print(line))
-    except BenchDataMissing as exc:
-        _fail(str(exc))
-        return
-    except (ConfigError, ValueError) as exc:
+    except (BenchDataMissing, ConfigError, ValueError) as exc:
         _fail(str(exc))
         return
     print(table)
