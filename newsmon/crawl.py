@@ -51,7 +51,9 @@ class HostGate:
         limit = self._politeness.max_host_failures
         with self._lock:
             failures = self._failures[host]
-            return list(failures) if limit and len(failures) >= limit else None
+            # The streak that tripped the breaker: requests already in flight may add to the
+            # list after it, and every skipped page should give the same reason.
+            return failures[:limit] if limit and len(failures) >= limit else None
 
     def run(self, url: str, call: Callable[[], FetchResult]) -> FetchResult:
         """Return call() once the host of url has a free slot and its interval has passed, or
