@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from newsmon.bench import Floor, RssSampler, measure_floor, report_table, rss_mb, tree_cpu_s
-from newsmon.benchsite import BenchSite, SiteServer, SiteSpec, load_templates
+from newsmon.bench.harness import Floor, RssSampler, measure_floor, report_table, rss_mb, tree_cpu_s
+from newsmon.bench.site import BenchSite, SiteServer, SiteSpec, load_templates
 from newsmon.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,13 +19,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from newsmon.digest import digest_payload, load_digest
+from newsmon.alerts.digest import digest_payload, load_digest
+from newsmon.alerts.outbox import queue
+from newsmon.analysis.watchlist import load_watchlist
 from newsmon.lock import cycle_lock
 from newsmon.settings import load_settings
 from newsmon.store import connect, migrate, utcnow
-from newsmon.store.outbox import queue
 from newsmon.store.repo import transaction
-from newsmon.watchlist import load_watchlist
 from tasks.alerts import deliver_alerts, resolve_destinations
 
 

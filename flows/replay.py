@@ -23,16 +23,17 @@ from prefect.states import Completed
 from flows.monitor import extraction_rules, parse_day, skipped_cycle
 from flows.runners import fanout_width, task_runner_from_env
 from flows.stages import analyse_stage, extract_stage
-from newsmon.analysis import Analysis, AnalysisRules
-from newsmon.cycle import AlertRules, PageWork, analysis_input, needs_nlp, with_analysis
-from newsmon.fetch import FetchResult
+from newsmon.alerts.policy import AlertPolicy
+from newsmon.analysis.pipeline import Analysis, AnalysisRules
+from newsmon.analysis.watchlist import load_watchlist
+from newsmon.articles.archive import archived_fetch, stored_item
+from newsmon.cycle.pages import AlertRules, PageWork, analysis_input, needs_nlp, with_analysis
+from newsmon.cycle.replay_diff import event_diff
+from newsmon.cycle.runreport import StageClock, stage_line
 from newsmon.lock import CycleLocked, cycle_lock
-from newsmon.models import FeedItem
-from newsmon.outbox import AlertPolicy
-from newsmon.replay import archived_fetch, stored_item
-from newsmon.replay_diff import event_diff
-from newsmon.runreport import StageClock, stage_line
+from newsmon.models import ArticleRow, FeedItem
 from newsmon.settings import Settings, load_settings
+from newsmon.sources.fetch import FetchResult
 from newsmon.store import connect, migrate, utcnow
 from newsmon.store.replaying import (
     ArchivedArticle,
@@ -42,8 +43,7 @@ from newsmon.store.replaying import (
     snapshot_events,
     stored_article_row,
 )
-from newsmon.store.repo import ArticleRow, finish_run, start_run
-from newsmon.watchlist import load_watchlist
+from newsmon.store.repo import finish_run, start_run
 from tasks.alerts import deliver_alerts, resolve_destinations
 from tasks.store import store_pages
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from prefect.utilities.annotations import opaque, quote
 
-from newsmon.analysis import Analysis, AnalysisInput, AnalysisRules
-from newsmon.crawl import Politeness
-from newsmon.extract import ExtractionRules
-from newsmon.fanout import chunks, shard_by_host, shard_politeness
-from newsmon.fetch import FetchLimits, FetchResult
-from newsmon.models import FeedItem
-from newsmon.store.repo import ArticleRow
+from newsmon.analysis.pipeline import Analysis, AnalysisInput, AnalysisRules
+from newsmon.articles.extract import ExtractionRules
+from newsmon.cycle.fanout import chunks, shard_by_host, shard_politeness
+from newsmon.models import ArticleRow, FeedItem
+from newsmon.sources.crawl import Politeness
+from newsmon.sources.fetch import FetchLimits, FetchResult
 from tasks.extract import extract_pages
 from tasks.feeds import fetch_page_batch
 from tasks.nlp import analyze_batch

@@ -95,3 +95,19 @@ class EventMention:
     sentence: int
     new: bool = False
     extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article with its pipeline outcome, ready to store."""
+
+    id: str
+    article: Article
+    feed_url: str | None
+    status: str
+    error: str | None = None
+    duplicate_of: str | None = None
+    prefiltered: bool | None = None
+    relevant: bool | None = None
+    relevance: float | None = None
+    reason: str | None = None

@@ -9,9 +9,9 @@ import csv
 import time
 from pathlib import Path
 
-from newsmon.analysis import AnalysisInput, AnalysisRules, analyze, nlp_text
-from newsmon.nlp import build_pipeline, load_nlp, prefilter
-from newsmon.watchlist import load_watchlist
+from newsmon.analysis.nlp import build_pipeline, load_nlp, prefilter
+from newsmon.analysis.pipeline import AnalysisInput, AnalysisRules, analyze, nlp_text
+from newsmon.analysis.watchlist import load_watchlist
 
 ROOT = Path(__file__).resolve().parent.parent
 

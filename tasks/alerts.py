@@ -18,17 +18,17 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
 
-from newsmon.alerts import AlertEvent, console_text, slack_payload, webhook_payload
-from newsmon.delivery import DeliveryResult, next_attempt_delay, post_slack, post_webhook
-from newsmon.settings import Settings
-from newsmon.store import connect, utcnow
-from newsmon.store.outbox import (
+from newsmon.alerts.delivery import DeliveryResult, next_attempt_delay, post_slack, post_webhook
+from newsmon.alerts.outbox import (
     OutboxRow,
     mark_sending,
     queued_in_order,
     record_outcome,
     recover_interrupted,
 )
+from newsmon.alerts.render import AlertEvent, console_text, slack_payload, webhook_payload
+from newsmon.settings import Settings
+from newsmon.store import connect, utcnow
 from tasks.faults import fault_point
 from tasks.runlog import run_logger
 
@@ -169,7 +169,7 @@ def deliver_alerts(
     later alerts wait behind the one being retried: alerts keep their order across outages,
     and a rate-limited or broken endpoint sees one request per pass, not one per alert.
     """
-    logger = run_logger("newsmon.alerts")
+    logger = run_logger("newsmon.alerts.render")
     delivered = retrying = failed = waiting = 0
     failures: list[tuple[str, str]] = []
     # The write connection is held for the whole pass: no other process can run a pass at the

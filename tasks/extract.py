@@ -8,11 +8,10 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from newsmon.extract import ExtractionRules
-from newsmon.fetch import FetchResult
-from newsmon.models import FeedItem
-from newsmon.store.repo import ArticleRow
-from newsmon.workers import build_articles
+from newsmon.articles.extract import ExtractionRules
+from newsmon.articles.workers import build_articles
+from newsmon.models import ArticleRow, FeedItem
+from newsmon.sources.fetch import FetchResult
 from tasks.runlog import run_logger
 
 
@@ -29,13 +28,13 @@ def extract_pages(
 
     `now` is one time for a live cycle, or one per page for a replay (each page's fetch time,
     so date plausibility is judged as it was when the page was fetched). With processes > 1
-    the pages are extracted by that many worker processes of this machine (newsmon.workers).
+    the pages are extracted by that many worker processes of this machine (newsmon.articles.workers).
     """
     times = [now] * len(batch) if isinstance(now, datetime) else list(now)
     jobs = [(item, canonical, result, when)
             for (item, canonical), result, when in zip(batch, fetched, times, strict=True)]
     rows = build_articles(jobs, rules, languages, processes)
-    run_logger("newsmon.extract").info(
+    run_logger("newsmon.articles.extract").info(
         "extracted %d pages: %d ok, %d thin or empty", len(rows),
         sum(r.status == "ok" for r in rows), sum(r.status in ("thin", "empty") for r in rows),
     )

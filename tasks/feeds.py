@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from newsmon.crawl import Politeness, fetch_pages
-from newsmon.fetch import FetchLimits, FetchResult, make_client
-from newsmon.polling import FeedState, PollResult, PollSchedule, poll_feed
+from newsmon.sources.crawl import Politeness, fetch_pages
+from newsmon.sources.fetch import FetchLimits, FetchResult, make_client
+from newsmon.sources.polling import FeedState, PollResult, PollSchedule, poll_feed
 from newsmon.store import utcnow
 
 

@@ -9,9 +9,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from spacy.language import Language
 
-from newsmon.analysis import Analysis, AnalysisRules, analyze
-from newsmon.nlp import build_pipeline, load_nlp
-from newsmon.watchlist import Watchlist, load_watchlist
+from newsmon.analysis.nlp import build_pipeline, load_nlp
+from newsmon.analysis.pipeline import Analysis, AnalysisRules, analyze
+from newsmon.analysis.watchlist import Watchlist, load_watchlist
 from tasks.faults import fault_point
 
 

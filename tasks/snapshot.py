@@ -12,8 +12,8 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsmon.analyst.views import export_views, snapshot_dir
 from newsmon.store import connect
-from newsmon.views import export_views, snapshot_dir
 from tasks.runlog import run_logger
 
 

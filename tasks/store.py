@@ -10,12 +10,12 @@ import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from newsmon.analysis import Analysis
-from newsmon.cycle import AlertRules, PageWork, alert_kind
-from newsmon.outbox import AlertPolicy
-from newsmon.polling import PollResult
+from newsmon.alerts.outbox import queue_event_alerts
+from newsmon.alerts.policy import AlertPolicy
+from newsmon.analysis.pipeline import Analysis
+from newsmon.cycle.pages import AlertRules, PageWork, alert_kind
+from newsmon.sources.polling import PollResult
 from newsmon.store import connect, utcnow
-from newsmon.store.outbox import queue_event_alerts
 from newsmon.store.repo import (
     FeedHealth,
     feed_health,

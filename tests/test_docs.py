@@ -8,7 +8,7 @@ import pytest
 import typer.main
 from pydantic import BaseModel
 
-from newsmon.cli import app
+from newsmon.cli.main import app
 from newsmon.settings import Settings
 from tests.conftest import ROOT
 
@@ -59,3 +59,21 @@ def test_every_config_key_is_in_the_readme(key: str) -> None:
         rf"`{re.escape(section)}\.[^`]*\b{re.escape(leaf)}\b", README
     ) or (section and f"`{section}.*`" in README and leaf in README)
     assert documented, f"README does not document the config key {key}"
+
+
+def test_every_module_path_and_import_named_in_the_docs_exists() -> None:
+    import importlib.util
+    import re
+
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+             ROOT / "deployments" / "README.md"]
+    missing = []
+    for doc in texts:
+        text = doc.read_text(encoding="utf-8")
+        for path in re.findall(r"\b((?:newsmon|flows|tasks|tests)/[\w/]+\.py)\b", text):
+            if not (ROOT / path).exists():
+                missing.append(f"{doc.name}: {path}")
+        for module in re.findall(r"\bpython -m ((?:newsmon|flows)[\w.]*)", text):
+            if importlib.util.find_spec(module) is None:
+                missing.append(f"{doc.name}: python -m {module}")
+    assert missing == []

@@ -9,8 +9,7 @@ from typing import Any
 
 import duckdb
 
-from newsmon.models import Article
-from newsmon.store.repo import ArticleRow
+from newsmon.models import Article, ArticleRow
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from typing import Any
 
 import duckdb
 
-from newsmon.fetch import FetchResult
-from newsmon.identity import same_event, same_visit
-from newsmon.models import Article, EventMention, FeedItem, Mention, Participant
-from newsmon.polling import FeedState, PollResult
+from newsmon.analysis.identity import same_event, same_visit
+from newsmon.analysis.watchlist import LEVELS
+from newsmon.models import ArticleRow, EventMention, FeedItem, Mention, Participant
+from newsmon.sources.fetch import FetchResult
+from newsmon.sources.polling import FeedState, PollResult
 from newsmon.store import utcnow
 from newsmon.urls import canonicalize_url
-from newsmon.watchlist import LEVELS
 
 
 def transaction(con: duckdb.DuckDBPyConnection) -> _Transaction:
@@ -341,22 +341,6 @@ def archived_page(con: duckdb.DuckDBPyConnection, canonical_url: str) -> bytes |
         "SELECT body_gzip FROM pages WHERE canonical_url = ?", [canonical_url]
     ).fetchone()
     return gzip.decompress(row[0]) if row and row[0] else None
-
-
-@dataclass(frozen=True)
-class ArticleRow:
-    """An article with its pipeline outcome, ready to store."""
-
-    id: str
-    article: Article
-    feed_url: str | None
-    status: str
-    error: str | None = None
-    duplicate_of: str | None = None
-    prefiltered: bool | None = None
-    relevant: bool | None = None
-    relevance: float | None = None
-    reason: str | None = None
 
 
 _ARTICLE_COLUMNS = (

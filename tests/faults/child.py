@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
 
         py3langid.classify("warm up the language model")
         limit_file_size(int(os.environ[MAX_FILE_ENV]))
-    from newsmon.cli import app
+    from newsmon.cli.main import app
 
     args = ["run", "--config", argv[0], "--json"]
     for url in argv[1:]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.fetch import FetchLimits, make_client
-from newsmon.polling import FeedState, PollSchedule, poll_feed
 from newsmon.settings import ConfigError, load_settings
+from newsmon.sources.fetch import FetchLimits, make_client
+from newsmon.sources.polling import FeedState, PollSchedule, poll_feed
 from newsmon.store import utcnow
 from tests.faults.conftest import Ledger
 from tests.faults.hostile import HostileWeb

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsmon import cli
+from newsmon.cli.main import app
 from tests.conftest import ROOT
 from tests.faults.conftest import Ledger
 
@@ -22,7 +22,7 @@ GOOD_LINE = '{"id": "ok", "text": "The bakery changed its opening hours for the 
 
 def _invoke(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
     """Return (exit code, stdout, stderr) of the CLI run in this process."""
-    result = CliRunner().invoke(cli.app, args, input=stdin)
+    result = CliRunner().invoke(app, args, input=stdin)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return 99, result.stdout, f"{type(result.exception).__name__}: {result.exception}"
     return result.exit_code, result.stdout, result.stderr

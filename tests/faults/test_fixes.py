@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.analysis import MAX_NLP_CHARS, AnalysisInput, nlp_text
-from newsmon.charset import declared_charset, decode_html
-from newsmon.crawl import HostGate, Politeness, fetch_pages
-from newsmon.cycle import build_article
+from newsmon.analysis.pipeline import MAX_NLP_CHARS, AnalysisInput, nlp_text
+from newsmon.articles.build import build_article
+from newsmon.articles.extract import ExtractionRules
 from newsmon.demo import serve_folder
-from newsmon.extract import ExtractionRules
-from newsmon.fetch import FetchLimits, FetchResult, make_client
 from newsmon.models import FeedItem
+from newsmon.sources.charset import declared_charset, decode_html
+from newsmon.sources.crawl import HostGate, Politeness, fetch_pages
+from newsmon.sources.fetch import FetchLimits, FetchResult, make_client
 from newsmon.urls import canonicalize_url, dedup_key
 from tests.faults.hostile import HostileWeb
 

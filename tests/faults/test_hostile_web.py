@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from newsmon.analysis import MAX_NLP_CHARS, AnalysisInput, nlp_text
-from newsmon.cycle import build_article
-from newsmon.extract import ExtractionRules, extract_article
-from newsmon.fetch import FetchLimits, FetchResult, check_url_allowed, fetch, make_client
-from newsmon.models import FeedItem
-from newsmon.polling import FeedState, PollResult, PollSchedule, poll_feed
+from newsmon.analysis.pipeline import MAX_NLP_CHARS, AnalysisInput, nlp_text
+from newsmon.articles.build import build_article
+from newsmon.articles.extract import ExtractionRules, extract_article
+from newsmon.models import ArticleRow, FeedItem
+from newsmon.sources.fetch import FetchLimits, FetchResult, check_url_allowed, fetch, make_client
+from newsmon.sources.polling import FeedState, PollResult, PollSchedule, poll_feed
 from newsmon.store import utcnow
-from newsmon.store.repo import ArticleRow
 from newsmon.urls import dedup_key
 from tests.faults.conftest import Ledger
 from tests.faults.hostile import ABSURD_DATES, HostileWeb, content_faults, network_faults

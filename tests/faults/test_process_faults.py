@@ -9,7 +9,7 @@ replayed. After each kill, one normal cycle must open the database, store every 
 exactly once and deliver every alert exactly once.
 
 The one documented window where an alert may arrive twice (killed after the channel answered,
-before the row was marked: docs/alerts.md) is tested in tests/test_outbox.py and is not a
+before the row was marked: docs/alerts.md) is tested in tests/alerts/test_outbox.py and is not a
 "duplicate" here: it is announced in the alert's reason.
 """
 

@@ -1,0 +1,5 @@
+"""`python -m newsmon`: the newsmon command line."""
+
+from newsmon.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Stage 5: events to alerts. Render, route, queue in the outbox, deliver, digest."""

@@ -1,0 +1,88 @@
+"""Alert routing and update rules (pure): which channels an event goes to, and when to update.
+
+The outbox itself (rows, statuses, ordering) lives in newsmon.alerts.outbox; docs/alerts.md
+describes the delivery guarantees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # settings import pydantic; the policy itself is plain data
+    from newsmon.settings import AlertSettings
+
+CHANNELS = ("console", "slack", "webhook")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Send events of a watchlist (None: any) and of some types (None: any) to channels."""
+
+    channels: tuple[str, ...]
+    watchlist: str | None = None
+    types: tuple[str, ...] | None = None
+
+    def matches(self, watchlist: str, event_type: str) -> bool:
+        """Return True when the route applies to an event of this watchlist and type."""
+        if self.watchlist is not None and self.watchlist != watchlist:
+            return False
+        return not self.types or event_type in self.types
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """Where alerts go and whether/how often updates follow them (alerts.* in the config)."""
+
+    channels: tuple[str, ...] = ("console",)
+    routes: tuple[Route, ...] = ()
+    updates: bool = True
+    max_updates_per_event_per_cycle: int = 1
+
+    @classmethod
+    def from_settings(cls, alerts: AlertSettings) -> AlertPolicy:
+        """Return the policy described by the alerts section of the settings."""
+        return cls(
+            channels=tuple(alerts.channels),
+            routes=tuple(
+                Route(tuple(r.channels), r.watchlist, tuple(r.types) if r.types else None)
+                for r in alerts.routes
+            ),
+            updates=alerts.updates,
+            max_updates_per_event_per_cycle=alerts.max_updates_per_event_per_cycle,
+        )
+
+    def channels_for(self, watchlist: str, event_type: str) -> tuple[str, ...]:
+        """Return the channels for an event: every matching route's, else alerts.channels."""
+        matched = [route for route in self.routes if route.matches(watchlist, event_type)]
+        if not matched:
+            # Backward compatible: with no routes (or none matching) alerts.channels decides.
+            return self.channels
+        return _unique(channel for route in matched for channel in route.channels)
+
+    def all_channels(self) -> tuple[str, ...]:
+        """Return every channel some alert may go to (alerts.channels first, then routes')."""
+        return _unique([*self.channels, *(c for r in self.routes for c in r.channels)])
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    """Return the items without repeats, in first-seen order."""
+    return tuple(dict.fromkeys(items))
+
+
+def update_change(
+    alerted_status: str | None, alerted_sources: int | None, status: str, sources: int
+) -> str | None:
+    """Return what changed since the last alert ("now occurred", "2 more sources"), or None.
+
+    Only two changes are worth a message to analysts: a planned event that took place, and more
+    outlets reporting the event. Sharper dates or places are shown in the next update anyway.
+    """
+    parts: list[str] = []
+    if alerted_status == "planned" and status == "occurred":
+        parts.append("now occurred")
+    more = sources - (alerted_sources or 0)
+    if alerted_sources is not None and more > 0:
+        parts.append(f"{more} more source{'s' if more != 1 else ''}")
+    return ", ".join(parts) or None

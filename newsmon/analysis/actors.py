@@ -1,0 +1,459 @@
+"""Turn a parsed document into mentions resolved to watchlist actors at a date."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from spacy.tokens import Doc, Span, Token
+
+from newsmon.analysis.vocab import LEVEL_BY_WORD, OFFICE_SYNONYMS, ROLE_WORDS, canonical_office
+from newsmon.analysis.watchlist import LEVEL_RANK, Person, Watchlist, _fold
+from newsmon.models import Mention
+
+_ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT")
+_OFFICE_WORDS = frozenset(
+    word for variants in OFFICE_SYNONYMS.values() for v in variants for word in v.split()
+)
+_PLURAL_OFFICE = re.compile(r"\b(\w+) and (\w+) ministers\b", re.IGNORECASE)
+
+
+def pick_person(candidates: list[Person], when: date | None) -> Person | None:
+    """Return the candidate holding the highest role at the date, else the most recent holder."""
+    if not candidates:
+        return None
+    holding = [(p, p.role_at(when)) for p in candidates]
+    active = [(p, r) for p, r in holding if r is not None]
+    if active:
+        return min(active, key=lambda pr: LEVEL_RANK[pr[1].level])[0]
+    if when is None:
+        return candidates[0]
+
+    def last_end(person: Person) -> date:
+        ends = [r.end for r in person.roles if r.end and r.end <= when]
+        return max(ends, default=date.min)
+
+    return max(candidates, key=last_end)
+
+
+def _person_mention(
+    ent: Span, person: Person, side: str, when: date | None, sentence: int, inferred: bool = False
+) -> Mention:
+    """Return a mention of a watchlist person with the role held at the date."""
+    role = person.role_at(when)
+    return Mention(
+        sentence, ent.start_char, ent.end_char, ent.text, "PERSON", person.id, person.name,
+        side, "person", role.office if role else None, role.level if role else None, inferred,
+    )
+
+
+def _side_of_token(token: Token) -> str | None:
+    """Return the side a ruler-tagged token belongs to (country, demonym, capital...)."""
+    if token.ent_id_ and "|" in token.ent_id_:
+        kind, side, _ = token.ent_id_.split("|", 2)
+        if kind in ("country", "demonym", "capital", "institution"):
+            return side
+    return None
+
+
+def _title_before(ent: Span, max_tokens: int = 10) -> tuple[str | None, list[Token]]:
+    """Return the side named in the title phrase just before a name, and the phrase tokens."""
+    tokens: list[Token] = []
+    index = ent.start - 1
+    sent_start = ent.sent.start
+    while index >= sent_start and len(tokens) < max_tokens:
+        token = ent.doc[index]
+        if token.is_punct and token.text not in ("'s", "'", "’s", "-"):
+            break
+        # Office words end no title even when mis-tagged ("... and expatriates" as a verb).
+        if (token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of", "for")
+                and token.lower_ not in _OFFICE_WORDS):
+            break
+        tokens.insert(0, token)
+        index -= 1
+    return _affiliation(tokens), tokens
+
+
+_LEGAL_FORMULA = frozenset(["banned", "outlawed", "prohibited", "illegal", "terrorist"])
+_INTERNATIONAL_BODIES = frozenset(["un", "u.n.", "eu", "nato", "opcw", "icrc", "osce", "who"])
+
+
+def _after_legal_formula(ent: Span) -> bool:
+    """Return True for "(banned in Russia)"-style formulas Russian media attach to group names."""
+    doc = ent.doc
+    words = [doc[i].lower_ for i in range(max(ent.start - 2, 0), ent.start)]
+    # The formula word comes right before "in": "(banned in Russia)", "terrorist in Russia";
+    # "a terrorist attack in Syria" is news about Syria, not a formula.
+    return len(words) == 2 and words[1] == "in" and words[0] in _LEGAL_FORMULA
+
+
+_DATELINE_FOLLOWERS = frozenset(["(", ",", "-", "\u2013", "\u2014", ":"])
+
+
+def _is_dateline(ent: Span) -> bool:
+    """Return True for a dateline: an upper-case place opening a sentence, then "(", "," or a
+    dash ("MOSCOW (Sputnik) -", "DAMASCUS, Jan 3 (Reuters) -")."""
+    doc = ent.doc
+    return (
+        ent.text.isupper() and len(ent.text) > 3 and ent.start == ent.sent.start
+        and ent.end < len(doc) and doc[ent.end].text in _DATELINE_FOLLOWERS
+    )
+
+
+def _third_party_title(tokens: list[Token]) -> bool:
+    """Return True when a title names another country or an international body ("Iraqi FM",
+    "UN envoy"); a ministry without a country ("foreign ministry spokesperson") is not one."""
+    return _affiliation(tokens) is None and any(
+        (t.ent_type_ in ("NORP", "GPE") and not t.ent_id_) or t.lower_ in _INTERNATIONAL_BODIES
+        for t in tokens
+    )
+
+
+def _affiliation(tokens: list[Token]) -> str | None:
+    """Return the side a title phrase says the person belongs to, if any.
+
+    "Syria's ambassador to Russia" belongs to Syria (the side after "to" is the posting);
+    "UN special envoy for Syria" and "Turkish Foreign Minister" belong to neither side.
+    """
+    side: str | None = None
+    third_party = False
+    for position, token in enumerate(tokens):
+        previous = tokens[position - 1].lower_ if position else ""
+        if previous in ("for", "to", "on", "in", "with"):
+            continue
+        token_side = _side_of_token(token)
+        if token_side and side is None:
+            side = token_side
+        elif token.ent_type_ in ("NORP", "GPE", "ORG") and not token.ent_id_:
+            third_party = third_party or side is None
+    return None if third_party else side
+
+
+def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token]]:
+    """Return the side named in an appositive after a name (", Syria's defence minister,")."""
+    doc = ent.doc
+    if ent.end >= len(doc) or doc[ent.end].text != ",":
+        return None, []
+    tokens: list[Token] = []
+    index = ent.end + 1
+    while index < ent.sent.end and len(tokens) < max_tokens:
+        token = doc[index]
+        if token.is_punct and token.text not in ("'s", "-"):
+            break
+        if token.pos_ in ("VERB", "AUX"):
+            break
+        tokens.append(token)
+        index += 1
+    return _affiliation(tokens), tokens
+
+
+def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
+    """Return (office phrase, level) if the tokens hold an office title, else (None, None)."""
+    words = [t.lower_ for t in tokens]
+    if not any(w in ROLE_WORDS for w in words):
+        return None, None
+    phrase = " ".join(t.text for t in tokens if _side_of_token(t) is None and not t.is_punct)
+    phrase = re.sub(r"^(the|his|her|its|their)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    # "minister of foreign affairs of [Syria]": the side was cut out, leaving a dangling "of".
+    phrase = re.sub(r"(\s+(of|the|for|to|and))+$", "", phrase, flags=re.IGNORECASE)
+    level = next((LEVEL_BY_WORD[w] for w in words if w in LEVEL_BY_WORD), "official")
+    if "deputy" in words:
+        level = "deputy_minister"
+    return canonical_office(phrase) if phrase else None, level
+
+
+def _names_agree(name: str, person: Person) -> bool:
+    """Return True when a name is the person's (same surname, or a cut-off start of a name)."""
+    folded = _fold(name)
+    for alias in (person.name, *person.aliases):
+        full = _fold(alias)
+        if full.split()[-1] == folded.split()[-1] or (len(folded) >= 6 and full.startswith(folded)):
+            return True
+    return False
+
+
+def _slug(text: str) -> str:
+    """Return a kebab-case id fragment for a name."""
+    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
+
+
+class _Resolver:
+    """Resolves the entities of one document, remembering full names for short-form coreference."""
+
+    def __init__(self, doc: Doc, watchlist: Watchlist, when: date | None) -> None:
+        self.doc = doc
+        self.watchlist = watchlist
+        self.when = when
+        self.inferred: dict[str, Mention] = {}  # last name token -> inferred mention
+        self.sentence_index = {sent.start: i for i, sent in enumerate(doc.sents)}
+
+    def sentence_of(self, span: Span) -> int:
+        """Return the index of the span's sentence."""
+        return self.sentence_index.get(span.sent.start, 0)
+
+    def resolve(self, ent: Span) -> Mention | None:
+        """Return the mention for one entity span, resolved where the watchlist allows."""
+        sentence = self.sentence_of(ent)
+        if ent.ent_id_ and "|" in ent.ent_id_:
+            kind, side, key = ent.ent_id_.split("|", 2)
+            if kind == "person":
+                if _third_party_title(_title_before(ent)[1]):
+                    # "Iraqi Foreign Minister Ibrahim al-Jaafari" is not Syria's Bashar Jaafari.
+                    return Mention(sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
+                                   name=ent.text)
+                found = self.watchlist.persons_named(key) or self.watchlist.persons_named(
+                    key.removesuffix("s")
+                )
+                person = pick_person([p for s, p in found if s == side], self.when)
+                if person:
+                    return _person_mention(ent, person, side, self.when, sentence)
+                return None
+            if kind == "country" and _after_legal_formula(ent):
+                kind = "boilerplate"  # "Daesh (banned in Russia)": a legal formula of the press
+            elif kind in ("capital", "country") and _is_dateline(ent):
+                kind = "dateline"  # "MOSCOW (Sputnik) -": where the story was filed
+            return Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, ent.label_, key, ent.text,
+                side, kind,
+            )
+        if ent.label_ != "PERSON":
+            return Mention(sentence, ent.start_char, ent.end_char, ent.text, ent.label_)
+        return self._unknown_person(ent, sentence)
+
+    def _unknown_person(self, ent: Span, sentence: int) -> Mention:
+        """Return a PERSON mention not in the watchlist, with affiliation from its title."""
+        name = ent.text.strip()
+        last = _fold(name.split()[-1]) if name.split() else ""
+        if len(name.split()) == 1 and last in self.inferred:
+            earlier = self.inferred[last]
+            return Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, "PERSON", earlier.actor_id,
+                earlier.name, earlier.side, "person", earlier.role, earlier.level, True,
+            )
+        side, tokens = _title_before(ent)
+        if side is None:
+            side, tokens = _title_after(ent)
+        office, level = _role_from_tokens(tokens) if side else (None, None)
+        if side and office:
+            holder = self.watchlist.office_holder(side, office, self.when)
+            if holder is not None and _names_agree(name, holder):
+                return _person_mention(ent, holder, side, self.when, sentence)
+            mention = Mention(
+                sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
+                f"inferred:{side}:{_slug(name)}", name, side, "person", office, level, True,
+            )
+            self.inferred[last] = mention
+            return mention
+        return Mention(sentence, ent.start_char, ent.end_char, ent.text, "PERSON", name=name)
+
+
+def _country_of_token(token: Token) -> str | None:
+    """Return the side when the token is part of a country name (not a demonym or capital)."""
+    if token.ent_id_.startswith("country|"):
+        return token.ent_id_.split("|", 2)[1]
+    return None
+
+
+_STATE_NOUNS = frozenset(
+    ["arab", "republic", "federation", "government", "authorities", "cabinet", "administration"]
+)
+
+
+def _side_after_of(tokens: list[Token], j: int) -> tuple[str, int]:
+    """Return (side, last index) of an "of (the) <country>" tail after an office ending at j.
+
+    Only a country name ends the title: "leader of the Syrian opposition" and "leader of
+    Syria's Popular Front" name something other than the state.
+    """
+    k = j + 1
+    if k < len(tokens) and tokens[k].lower_ == "of":
+        k += 1
+        if k < len(tokens) and tokens[k].lower_ == "the":
+            k += 1
+        side = _country_of_token(tokens[k]) if k < len(tokens) else None
+        if side is None and k < len(tokens) and tokens[k].ent_id_.startswith("demonym|"):
+            # "of the Syrian government", or a post cut off at "of the syrian a...".
+            after = tokens[k + 1] if k + 1 < len(tokens) else None
+            if after is None or after.lower_ in _STATE_NOUNS or (
+                    after.i == after.doc[-1].i and len(after.text) <= 3):
+                return tokens[k].ent_id_.split("|", 2)[1], k
+        if side:
+            end = k
+            while end + 1 < len(tokens) and _country_of_token(tokens[end + 1]) == side:
+                end += 1
+            after = tokens[end + 1] if end + 1 < len(tokens) else None
+            if after is not None and after.lower_ in ("'s", "’s", "s"):
+                return "", j
+            return side, end
+    return "", j
+
+
+def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
+    """Return (start, end, side-or-'', office) for office titles in a sentence not followed by a
+    name: "his Russian counterpart", "Syria's foreign and defence ministers", "minister of
+    foreign affairs of the Syrian Arab Republic"."""
+    found: list[tuple[int, int, str, str]] = []
+    tokens = list(sent)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.lower_ not in _OFFICE_WORDS and token.lower_ not in ("counterpart", "ministers"):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and (
+            tokens[j + 1].lower_ in _OFFICE_WORDS or tokens[j + 1].lower_ in ("of", "and")
+        ):
+            j += 1
+        while j > i and tokens[j].lower_ in ("of", "and"):
+            j -= 1  # "minister of" before "the Syrian Arab Republic": the office ends earlier
+        office_end = j
+        tail_side, j = _side_after_of(tokens, j)
+        # Walk back over modifiers: "Syria's foreign", "his Russian", "the Syrian".
+        k = i
+        side = ""
+        while k - 1 >= 0 and (
+            tokens[k - 1].lower_ in _OFFICE_WORDS
+            or tokens[k - 1].lower_ in ("'s", "’s", "and", "deputy")
+            or _side_of_token(tokens[k - 1])
+        ):
+            k -= 1
+            side = side or (_side_of_token(tokens[k]) or "")
+        possessive = tokens[k - 1].lower_ if k - 1 >= 0 else ""
+        followed_by_name = j + 1 < len(tokens) and tokens[j + 1].ent_type_ == "PERSON"
+        preceded_by_name = possessive == "," and k - 2 >= 0 and tokens[k - 2].ent_type_ == "PERSON"
+        if not followed_by_name and not preceded_by_name:
+            office_start = next(
+                (n for n in range(k, office_end + 1) if not _side_of_token(tokens[n])
+                 and tokens[n].lower_ not in ("'s", "’s")), i,
+            )
+            phrase = " ".join(t.text for t in tokens[office_start : office_end + 1])
+            found.append((tokens[k].i, tokens[j].i + 1, side or tail_side or possessive, phrase))
+        i = j + 1
+    return found
+
+
+def resolve_offices(
+    doc: Doc, mentions: list[Mention], watchlist: Watchlist, when: date | None
+) -> list[Mention]:
+    """Return mentions for untitled office phrases resolved to the office holders at the date."""
+    out: list[Mention] = []
+    index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    named_sides = {m.side for m in mentions if m.side}
+    for sent in doc.sents:
+        sentence = index[sent.start]
+        people = [m for m in mentions if m.sentence == sentence and m.kind == "person" and m.side]
+        for start, end, side_hint, phrase in _office_phrases(sent):
+            span = doc[start:end]
+            side = side_hint if side_hint in (s.key for s in watchlist.sides) else ""
+            offices: list[str]
+            if "counterpart" in phrase.lower():
+                # "his Russian counterpart": the other side's holder of the subject's office.
+                subject = next((m for m in people if m.end <= span.start_char and m.role), None)
+                if subject is None or subject.side is None:
+                    continue
+                side = side or watchlist.other(subject.side)
+                offices = [canonical_office(subject.role or "")]
+            else:
+                if side_hint in ("his", "her", "its") and not side:
+                    owner = next((m for m in reversed(people) if m.end <= span.start_char), None)
+                    side = owner.side or "" if owner else ""
+                plural = _PLURAL_OFFICE.search(phrase)
+                if plural:
+                    offices = [canonical_office(f"{plural.group(1)} minister"),
+                               canonical_office(f"{plural.group(2)} minister")]
+                else:
+                    offices = [canonical_office(phrase)]
+            generic = "leader" in phrase.lower() or "official" in phrase.lower()
+            if (not side and not generic and start > 0 and people
+                    and doc[start - 1].lower_ in ("with", "and")):
+                # "Lavrov met with the minister of foreign affairs [of ...]" in a text that names
+                # the other side: the counterpart is that side's office holder.
+                own = {m.side for m in people}
+                others = [k for k in named_sides if k not in own]
+                side = others[0] if len(own) == 1 and len(others) == 1 else ""
+            if not side:
+                continue
+            for office in offices:
+                holder = watchlist.office_holder(side, office, when)
+                if holder is None:
+                    continue
+                role = holder.role_at(when)
+                out.append(Mention(
+                    sentence, span.start_char, span.end_char, span.text, "PERSON", holder.id,
+                    holder.name, side, "office", role.office if role else office,
+                    role.level if role else None, True,
+                ))
+    return out
+
+
+_GROUP_WORDS = frozenset(["delegation", "officials", "diplomats", "delegations"])
+
+
+def resolve_groups(doc: Doc, watchlist: Watchlist) -> list[Mention]:
+    """Return mentions of a side's official group: "a Russian delegation", "Syria's officials".
+
+    Such a group stands for its side in a meeting when no member is named.
+    """
+    out: list[Mention] = []
+    index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    for sent in doc.sents:
+        tokens = list(sent)
+        for position, token in enumerate(tokens):
+            if token.lower_ not in _GROUP_WORDS:
+                continue
+            side = None
+            for back in range(position - 1, max(position - 4, -1), -1):
+                side = _side_of_token(tokens[back])
+                if side or tokens[back].pos_ not in ("ADJ", "NOUN", "PART", "PROPN"):
+                    break
+            if not side:
+                continue
+            name = f"{watchlist.side(side).names[0]} {token.lower_}"
+            out.append(Mention(
+                index[sent.start], token.idx, token.idx + len(token), token.text, "NORP",
+                f"{side}:group", name, side, "group", "delegation", "official", True,
+            ))
+    return out
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def resolve_markers(doc: Doc, watchlist: Watchlist) -> list[Mention]:
+    """Return side mentions that are not words: flag emoji and links to official domains.
+
+    Posts of a foreign ministry mark countries with flags ("🇷🇺 🇸🇾") and link their own site;
+    a link to a side's official domain means that side is speaking.
+    """
+    starts = [sent.start_char for sent in doc.sents]
+
+    def sentence_at(offset: int) -> int:
+        return max((i for i, start in enumerate(starts) if start <= offset), default=0)
+
+    out: list[Mention] = []
+    for flag, side in watchlist.flags.items():
+        for match in re.finditer(re.escape(flag), doc.text):
+            out.append(Mention(sentence_at(match.start()), match.start(), match.end(), flag,
+                               "GPE", side, flag, side, "country"))
+    for match in _URL.finditer(doc.text):
+        publisher = watchlist.publisher_side(match.group(0))
+        if publisher:
+            out.append(Mention(sentence_at(match.start()), match.start(), match.end(),
+                               match.group(0), "ORG", f"{publisher}:publisher", "official source",
+                               publisher, "institution"))
+    return out
+
+
+def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
+    """Return every entity mention of the document, resolved to actors at the date."""
+    resolver = _Resolver(doc, watchlist, when)
+    mentions = [
+        mention
+        for ent in doc.ents
+        if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
+    ]
+    mentions.extend(resolve_markers(doc, watchlist))
+    mentions.extend(resolve_offices(doc, mentions, watchlist, when))
+    mentions.extend(resolve_groups(doc, watchlist))
+    return sorted(mentions, key=lambda m: (m.start, m.end))

@@ -1,0 +1,234 @@
+"""Watchlists: the two sides of a relationship, their places, institutions and dated officials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from newsmon.analysis.vocab import canonical_office
+from newsmon.settings import ConfigError
+
+LEVELS = (
+    "head_of_state",
+    "head_of_government",
+    "minister",
+    "deputy_minister",
+    "envoy",
+    "ambassador",
+    "military",
+    "official",
+    "former",
+)
+# Rank used to pick the principal participant of an event and to order alert participants.
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Frozen):
+    office: str
+    level: str
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _check(self) -> Role:
+        if self.level not in LEVELS:
+            raise ValueError(f"level {self.level!r} is not one of {', '.join(LEVELS)}")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"role {self.office!r} ends ({self.end}) before it starts")
+        return self
+
+    def holds_at(self, when: date) -> bool:
+        """Return True when the role was held on that date (open ends count as unbounded)."""
+        return (self.start is None or self.start <= when) and (self.end is None or when <= self.end)
+
+
+class Person(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    aliases: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ()
+
+    def role_at(self, when: date | None) -> Role | None:
+        """Return the highest-ranked role held at that date (the latest role when no date)."""
+        offices = [role for role in self.roles if role.level != "former"]
+        if when is None:
+            return offices[-1] if offices else None
+        # "former" entries describe a status, not an office: Assad in 2025 holds no office.
+        held = [role for role in offices if role.holds_at(when)]
+        return min(held, key=lambda role: LEVEL_RANK[role.level], default=None)
+
+
+class Institution(_Frozen):
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+class Side(_Frozen):
+    key: str = Field(pattern=r"^[A-Z]{3}$")
+    alpha2: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    official_domains: tuple[str, ...] = ()
+    names: tuple[str, ...]
+    demonyms: tuple[str, ...] = ()
+    capitals: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    institutions: tuple[Institution, ...] = ()
+    media: tuple[Institution, ...] = ()
+    topics: tuple[str, ...] = ()
+    persons: tuple[Person, ...] = ()
+
+
+class Watchlist(_Frozen):
+    name: str
+    title: str
+    sides: tuple[Side, Side]
+    relation_terms: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Watchlist:
+        seen: set[str] = set()
+        for side in self.sides:
+            for person in side.persons:
+                if person.id in seen:
+                    raise ValueError(f"person id {person.id!r} is listed twice")
+                seen.add(person.id)
+        if self.sides[0].key == self.sides[1].key:
+            raise ValueError("the two sides must have different country keys")
+        return self
+
+    @cached_property
+    def flags(self) -> dict[str, str]:
+        """Return flag emoji -> side key (regional-indicator pairs built from alpha-2 codes)."""
+        return {
+            "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in side.alpha2): side.key
+            for side in self.sides if side.alpha2
+        }
+
+    def publisher_side(self, url: str | None) -> str | None:
+        """Return the side whose official domain serves the URL, if any."""
+        if not url:
+            return None
+        host = urlsplit(url).hostname or ""
+        for side in self.sides:
+            if any(host == d or host.endswith("." + d) for d in side.official_domains):
+                return side.key
+        return None
+
+    def side(self, key: str) -> Side:
+        """Return the side with that country key."""
+        return next(side for side in self.sides if side.key == key)
+
+    def other(self, key: str) -> str:
+        """Return the key of the other side."""
+        return self.sides[1].key if self.sides[0].key == key else self.sides[0].key
+
+    @cached_property
+    def persons(self) -> dict[str, tuple[str, Person]]:
+        """Return person id -> (side key, person)."""
+        return {person.id: (side.key, person) for side in self.sides for person in side.persons}
+
+    @cached_property
+    def terms(self) -> tuple[WatchTerm, ...]:
+        """Return every surface form the watchlist knows, with its kind, side and actor id."""
+        out: list[WatchTerm] = []
+        for side in self.sides:
+            for text in side.names:
+                out.append(WatchTerm(text, "country", side.key, side.key))
+            for text in side.demonyms:
+                out.append(WatchTerm(text, "demonym", side.key, side.key))
+            for text in side.capitals:
+                out.append(WatchTerm(text, "capital", side.key, side.key))
+            for text in side.places:
+                out.append(WatchTerm(text, "place", side.key, f"{side.key}:place:{text}"))
+            for inst in side.institutions:
+                for text in (inst.name, *inst.aliases):
+                    out.append(WatchTerm(text, "institution", side.key, f"{side.key}:{inst.name}"))
+            for text in side.topics:
+                out.append(WatchTerm(text, "topic", side.key, f"{side.key}:topic:{text}"))
+            for outlet in side.media:
+                for text in (outlet.name, *outlet.aliases):
+                    out.append(WatchTerm(text, "media", side.key, f"{side.key}:{outlet.name}"))
+            for person in side.persons:
+                for text in (person.name, *person.aliases):
+                    out.append(WatchTerm(text, "person", side.key, person.id))
+        return tuple(out)
+
+    def persons_named(self, text: str) -> list[tuple[str, Person]]:
+        """Return (side, person) for every person whose name or alias equals text (any case)."""
+        wanted = _fold(text)
+        return [
+            (side_key, person)
+            for side_key, person in self.persons.values()
+            if any(_fold(alias) == wanted for alias in (person.name, *person.aliases))
+        ]
+
+    def office_holder(self, side_key: str, office: str, when: date | None) -> Person | None:
+        """Return the person of that side holding an office at a date, if exactly one does."""
+        if when is None:
+            return None
+        wanted = canonical_office(office)
+        holders = [
+            person
+            for person in self.side(side_key).persons
+            for role in person.roles
+            if role.level != "former" and canonical_office(role.office) == wanted
+            and role.holds_at(when)
+        ]
+        unique = {person.id: person for person in holders}
+        return next(iter(unique.values())) if len(unique) == 1 else None
+
+
+@dataclass(frozen=True)
+class WatchTerm:
+    """One surface form of a watchlist entry."""
+
+    text: str
+    kind: str  # country, demonym, capital, place, institution, media, topic, person
+    side: str
+    actor_id: str
+
+
+def _fold(text: str) -> str:
+    """Return text case-folded with hyphens, apostrophes and spacing unified for comparison."""
+    text = text.casefold().replace("\u2019", "'").replace("\u2010", "-").replace("\u2011", "-")
+    return re.sub(r"[\s\-]+", " ", text).strip()
+
+
+def available_watchlists(directory: Path) -> list[str]:
+    """Return the names of the watchlist files in a directory."""
+    return sorted(path.stem for path in directory.glob("*.yaml"))
+
+
+def load_watchlist(directory: Path, name: str) -> Watchlist:
+    """Return the validated watchlist NAME read from DIRECTORY/NAME.yaml."""
+    path = directory / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(available_watchlists(directory)) or "none"
+        raise ConfigError(
+            f"unknown watchlist {name!r}: no file {path}; available: {known}. "
+            f"Add {path} or pass one of the available names."
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"watchlist {path} is not valid YAML: {exc}") from exc
+    try:
+        watchlist = Watchlist.model_validate(data)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"watchlist {path} is invalid: {details}") from exc
+    if watchlist.name != name:
+        raise ConfigError(f"watchlist {path}: 'name' is {watchlist.name!r}, expected {name!r}")
+    return watchlist

@@ -1,0 +1,1 @@
+"""The cycle's glue: per-page decisions, fan-out, run reports, the replay diff."""

@@ -1,0 +1,1 @@
+"""Measuring the product: dev-set and extraction evaluation against gold labels."""

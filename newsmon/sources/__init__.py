@@ -1,0 +1,1 @@
+"""Stage 1: feeds in. Poll feeds (conditional GET), fetch pages under limits, discover feeds."""

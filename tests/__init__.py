@@ -1,0 +1,1 @@
+"""newsmon's tests; the folders mirror the packages of newsmon/ (and flows/)."""
