@@ -14,11 +14,13 @@ from newsmon.analysis.pipeline import Analysis, AnalysisInput, AnalysisRules, an
 from newsmon.analysis.watchlist import Watchlist
 from newsmon.articles.extract import ExtractionRules, extract_article
 
-_GOLD_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+_GOLD_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def gold_period(value: str) -> tuple[date, str]:
-    """Return (first day, "day" | "month") of a gold date string."""
+    """Return (first day, "day" | "month" | "year") of a gold date string."""
+    if len(value) == 4:
+        return date(int(value), 1, 1), "year"
     if len(value) == 7:
         return date.fromisoformat(value + "-01"), "month"
     return date.fromisoformat(value), "day"
@@ -38,6 +40,10 @@ class GoldMeeting:
     date: str | None  # YYYY-MM-DD, YYYY-MM or None (unknown)
     participants: tuple[str, ...]
     place: str | None = None
+    # The kind of the non-Russian-state side (state, parliament, party, opposition, ...).
+    kind: str = "state"
+    # True when the text recalls it as background rather than reporting it as its news.
+    recalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def parse_gold(obj: Any, where: str) -> Gold:
         when = m.get("date")
         _require(
             when is None or (isinstance(when, str) and bool(_GOLD_DATE.match(when))),
-            at, f'"date" must be YYYY-MM-DD, YYYY-MM or null, not {when!r}',
+            at, f'"date" must be YYYY-MM-DD, YYYY-MM, YYYY or null, not {when!r}',
         )
         if when is not None:
             try:
@@ -101,7 +107,11 @@ def parse_gold(obj: Any, where: str) -> Gold:
         )
         place = m.get("place")
         _require(place is None or isinstance(place, str), at, '"place" must be a string or null')
-        meetings.append(GoldMeeting(when, tuple(names), place))
+        kind = m.get("kind", "state")
+        _require(isinstance(kind, str) and bool(kind), at, '"kind" must be a string')
+        recalled = m.get("recalled", False)
+        _require(isinstance(recalled, bool), at, '"recalled" must be true or false')
+        meetings.append(GoldMeeting(when, tuple(names), place, kind, recalled))
     return Gold(obj["relevant"], tuple(meetings))
 
 
@@ -175,7 +185,9 @@ def case_to_json(case: Case) -> dict[str, Any]:
     out["gold"] = {
         "relevant": case.gold.relevant,
         "meetings": [
-            {"date": m.date, "participants": list(m.participants), "place": m.place}
+            {"date": m.date, "participants": list(m.participants), "place": m.place,
+             **({"kind": m.kind} if m.kind != "state" else {}),
+             **({"recalled": True} if m.recalled else {})}
             for m in case.gold.meetings
         ],
     }
