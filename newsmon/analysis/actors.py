@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from spacy.tokens import Doc, Span, Token
@@ -266,7 +267,8 @@ def _side_after_of(tokens: list[Token], j: int) -> tuple[str, int]:
     Syria's Popular Front" name something other than the state.
     """
     k = j + 1
-    if k < len(tokens) and tokens[k].lower_ == "of":
+    # "of (the) Syrian Arab Republic"; "his counterparts from Syria and Iran".
+    if k < len(tokens) and tokens[k].lower_ in ("of", "from"):
         k += 1
         if k < len(tokens) and tokens[k].lower_ == "the":
             k += 1
@@ -297,7 +299,8 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token.lower_ not in _OFFICE_WORDS and token.lower_ not in ("counterpart", "ministers"):
+        if token.lower_ not in _OFFICE_WORDS and token.lower_ not in (
+                "counterpart", "counterparts", "ministers"):
             i += 1
             continue
         j = i
@@ -349,7 +352,11 @@ def resolve_offices(
             offices: list[str]
             if "counterpart" in phrase.lower():
                 # "his Russian counterpart": the other side's holder of the subject's office.
-                subject = next((m for m in people if m.end <= span.start_char and m.role), None)
+                # The holder named before the phrase, else after it ("As he hosted his Syrian
+                # counterpart, Sergey Lavrov said").
+                subject = next((m for m in reversed(people) if m.end <= span.start_char
+                                and m.role), None) or next(
+                    (m for m in people if m.start >= span.end_char and m.role), None)
                 if subject is None or subject.side is None:
                     continue
                 side = side or watchlist.other(subject.side)
@@ -417,6 +424,38 @@ def resolve_groups(doc: Doc, watchlist: Watchlist) -> list[Mention]:
     return out
 
 
+def resolve_group_anaphora(
+    doc: Doc, mentions: list[Mention], watchlist: Watchlist
+) -> list[Mention]:
+    """Return group mentions for "the delegation" (the last group named before it) and "his
+    delegation" (the group of the last person named before it)."""
+    out: list[Mention] = []
+    index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    taken = {m.start for m in mentions}
+    for token in doc:
+        if token.lower_ not in _GROUP_WORDS or token.idx in taken or token.i == 0:
+            continue
+        determiner = doc[token.i - 1].lower_
+        if determiner in ("his", "her"):
+            kinds = ("person", "office")
+        elif determiner in ("the", "its", "their"):
+            kinds = ("group",)
+        else:
+            continue
+        before = [m for m in (*mentions, *out) if m.end <= token.idx and m.side
+                  and m.kind in kinds]
+        if not before:
+            continue
+        side = before[-1].side
+        assert side is not None
+        out.append(Mention(
+            index[token.sent.start], token.idx, token.idx + len(token), token.text, "NORP",
+            f"{side}:group", f"{watchlist.side(side).names[0]} {token.lower_}", side, "group",
+            "delegation", "official", True,
+        ))
+    return out
+
+
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -445,6 +484,55 @@ def resolve_markers(doc: Doc, watchlist: Watchlist) -> list[Mention]:
     return out
 
 
+def _name_tokens(text: str) -> list[str]:
+    """Return the folded words of a name, dots kept on initials ("Vladimir V." -> 2 words)."""
+    return [w for w in re.split(r"[\s\-]+", _fold(text)) if w and w not in ("al", "el")]
+
+
+def _same_person_named(name: str, alias: str) -> bool:
+    """Return True when a name is a short form of the alias: its surname, or its first names
+    with initials ("Vladimir V." of "Vladimir Vladimirovich Putin")."""
+    words, full = _name_tokens(name), _name_tokens(alias)
+    if not words or len(words) >= len(full) + (0 if words[-1] == full[-1] else 1):
+        return False
+    if words == [full[-1]]:
+        return True
+    return len(words) >= 2 and all(
+        w == f or (w.endswith(".") and len(w) == 2 and f.startswith(w[0]))
+        for w, f in zip(words, full, strict=False)
+    )
+
+
+def corefer_named_persons(mentions: list[Mention], watchlist: Watchlist) -> list[Mention]:
+    """Return mentions where a short form of a watchlist person named in full elsewhere in the
+    article ("Borisov", "Vladimir V.", a headline's "Borisov Calls") is that person.
+
+    Surnames alone are no aliases (several officials share them), but within one article the
+    full name says whom the short one means. Only one person per short form: two Ivanovs in
+    one article leave "Ivanov" unresolved.
+    """
+    named: dict[str, Mention] = {m.actor_id: m for m in mentions
+                                 if m.kind == "person" and m.actor_id and not m.inferred}
+    people = {pid: person for pid, (_side, person) in watchlist.persons.items()}
+    out = []
+    for m in mentions:
+        if m.label == "PERSON" and (m.actor_id is None or m.actor_id.startswith("inferred:")):
+            # A headline's title case glues words to a name: "Borisov Calls Meeting".
+            words = m.text.split()
+            forms = {m.text, *(" ".join(words[:n]) for n in range(1, len(words)))}
+            matches = {
+                actor_id for actor_id, full in named.items() if actor_id in people
+                and any(_same_person_named(form, alias) for form in forms
+                        for alias in (people[actor_id].name, *people[actor_id].aliases))
+                and (m.side is None or m.side == full.side)
+            }
+            if len(matches) == 1:
+                full = named[matches.pop()]
+                m = replace(full, sentence=m.sentence, start=m.start, end=m.end, text=m.text)
+        out.append(m)
+    return out
+
+
 def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
     """Return every entity mention of the document, resolved to actors at the date."""
     resolver = _Resolver(doc, watchlist, when)
@@ -453,7 +541,10 @@ def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[
         for ent in doc.ents
         if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
     ]
+    mentions = corefer_named_persons(mentions, watchlist)
     mentions.extend(resolve_markers(doc, watchlist))
     mentions.extend(resolve_offices(doc, mentions, watchlist, when))
     mentions.extend(resolve_groups(doc, watchlist))
+    mentions.sort(key=lambda m: (m.start, m.end))
+    mentions.extend(resolve_group_anaphora(doc, mentions, watchlist))
     return sorted(mentions, key=lambda m: (m.start, m.end))

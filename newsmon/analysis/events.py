@@ -31,7 +31,15 @@ _PLACE_PREPOSITIONS = ("in", "to", "at", "from")
 # Clause links that start a separate statement: what is said in a quote is not the meeting.
 _SEPARATE_CLAUSES = ("ccomp", "parataxis", "relcl", "advcl", "acl", "conj")
 _PRONOUNS = ("he", "she", "him", "her")
-_OBJECT_DEPS = ("dobj", "nsubjpass", "agent", "pobj", "dative")
+# Where the received or hosted person hangs: "received on Tuesday Russian Defense Minister
+# Sergei Shoigu" leaves the parser an adverbial or attribute, not always an object.
+_OBJECT_DEPS = ("dobj", "nsubjpass", "agent", "pobj", "dative", "npadvmod", "attr", "oprd")
+# Verbs that carry a meeting noun: their negation is the meeting's ("the talks did not take place").
+SUPPORT_VERBS = frozenset(["hold", "have", "take", "go", "happen", "occur", "conduct", "be"])
+# Verbs of reporting: what their clause says happened, happened at their time unless it says
+# otherwise ("Borisov said on Tuesday that he had discussed with Assad ...").
+SPEECH_VERBS = frozenset(["say", "tell", "announce", "state", "report", "confirm", "add", "note",
+                          "declare", "stress", "explain", "disclose", "reveal"])
 # A time after these words is a starting point or a comparison, not when the event happened.
 _NOT_EVENT_TIME = ("since", "until", "till", "before")
 
@@ -148,7 +156,68 @@ def _region(trigger: Token) -> set[int]:
         head = root.head
         region.update(t.i for t in head.lefts if t.dep_ in ("compound", "amod"))
         region.add(head.i)
-    return region
+        # "Shoigu and Assad, who last met in June 2016": the clause describes every conjunct.
+        for noun in _conjuncts(head):
+            region.update(t.i for t in noun.subtree if not _starts_clause(t) or t.i == noun.i)
+    region.update(_borrowed_subject(root))
+    return region - _principal_tokens(root)
+
+
+# Nouns whose "of X" / "X's" names who sent someone, not who met: "on the orders of Putin",
+# "at the invitation of", "on behalf of", "delivered Putin's message", "Putin's envoy".
+PRINCIPAL_NOUNS = frozenset(["instruction", "instructions", "order", "orders", "behalf",
+                             "request", "invitation", "initiative", "message", "letter",
+                             "direction", "directive", "mandate", "envoy", "representative",
+                             "greetings", "congratulations"])
+
+
+def _principal_tokens(root: Token) -> set[int]:
+    """Return the tokens of the senders in a clause: the "of X" or "X's" of PRINCIPAL_NOUNS."""
+    found: set[int] = set()
+    for noun in root.subtree:
+        if noun.lower_ not in PRINCIPAL_NOUNS:
+            continue
+        for child in noun.children:
+            if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
+                found.update(t.i for t in child.subtree)
+    return found
+
+
+def _conjuncts(noun: Token) -> list[Token]:
+    """Return the nouns coordinated with this one ("Shoigu and Assad"), the noun included."""
+    first = noun
+    while first.dep_ == "conj" and first.head.i != first.i:
+        first = first.head
+    return [first, *first.conjuncts]
+
+
+_SUBJECTS = ("nsubj", "nsubjpass")
+# Clauses that take their subject from the clause they hang on: participles and gerunds
+# ("holding talks with ...", "Receiving the Syrian president, Putin said", "after meeting
+# Assad"), a second verb of one subject ("arrived in Damascus and met Assad").
+_SUBJECTLESS_LINKS = ("advcl", "pcomp", "acl", "conj", "xcomp", "pobj")
+
+
+def _borrowed_subject(root: Token) -> set[int]:
+    """Return the token indices of the subject a subjectless clause shares with its governor."""
+    current = root
+    for _ in range(4):  # a few links up at most: "after meeting" hangs on a prep of "said"
+        if any(c.dep_ in _SUBJECTS for c in current.children):
+            return set() if current.i == root.i else _subject_tokens(current)
+        if current.dep_ not in (*_SUBJECTLESS_LINKS, "prep") or current.head.i == current.i:
+            return set()
+        current = current.head
+    return set()
+
+
+def _subject_tokens(verb: Token) -> set[int]:
+    """Return the tokens of a verb's subject phrase, without its embedded clauses."""
+    found: set[int] = set()
+    for subject in (c for c in verb.children if c.dep_ in _SUBJECTS):
+        skipped = {t.i for c in subject.subtree if _starts_clause(c) and c.i != subject.i
+                   for t in c.subtree}
+        found.update(t.i for t in subject.subtree if t.i not in skipped)
+    return found
 
 
 def _status(trigger: Token, refs: list[TimeRef]) -> str:
@@ -156,7 +225,12 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
     root = _clause_root(trigger)
     near = [trigger, root, *trigger.children, *root.children]
     lemmas = {_lemma(t) for t in near}
-    if lemmas & CANCEL_CUES or any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in near):
+    # A negation cancels the event only on its own verb or a verb that carries it ("did not
+    # take place", "was not held"): "X was not discussed at the meeting" reports the meeting.
+    negated = [trigger, *trigger.children]
+    if root.i == trigger.i or _lemma(root) in SUPPORT_VERBS:
+        negated += [root, *root.children]
+    if lemmas & CANCEL_CUES or any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in negated):
         return "cancelled"
     if any(t.dep_ == "aux" and t.lower_ in FUTURE_AUXILIARIES for t in root.children):
         return "planned"
@@ -169,6 +243,15 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
     infinitive = root.dep_ == "xcomp" or any(
         c.dep_ == "aux" and c.tag_ == "TO" for c in root.children)
     if infinitive and _lemma(governor) in GOVERNING_FUTURE:
+        return "planned"
+    # A headline's "Lavrov to hold talks with Syrian counterpart": an infinitive on the
+    # sentence's subject (parsed as its root verb with a subject, or as a clause on the noun).
+    headline_infinitive = (
+        (root.dep_ == "ROOT" and any(c.dep_ in _SUBJECTS for c in root.children))
+        or (root.dep_ in ("relcl", "acl") and governor.dep_ == "ROOT"
+            and governor.pos_ in ("PROPN", "NOUN"))
+    )
+    if infinitive and headline_infinitive:
         return "planned"
     if governor.dep_ == "xcomp" and _lemma(governor.head) in GOVERNING_FUTURE:
         return "planned"
@@ -197,7 +280,7 @@ def _event_time(
     if own:
         return min(own, key=lambda r: abs(r.start - trigger.idx))
     root = _clause_root(trigger)
-    if _starts_clause(root):
+    if _starts_clause(root) and not (root.dep_ == "ccomp" and _lemma(root.head) in SPEECH_VERBS):
         # An embedded clause without its own time does not take the main clause's: in "met X
         # on Wednesday, a day after Y received them" Y's meeting is not on Wednesday.
         return _shifted_from_main(doc, root, candidates)
@@ -330,6 +413,8 @@ def _pronoun_antecedents(
         if t.lower_ in _PRONOUNS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj")
     ] + [g for c in root.children if c.dep_ == "agent" for g in c.children
          if g.lower_ in _PRONOUNS]
+    # "his talks with the Syrian president": the possessor holds the talks.
+    pronouns += [c for c in trigger.children if c.dep_ == "poss" and c.lower_ in ("his", "her")]
     found: list[Mention] = []
     for pronoun in pronouns:
         present = {m.side for m in mentions if _span_tokens(doc, m) & region and m.side}

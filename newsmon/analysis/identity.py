@@ -131,6 +131,10 @@ def merge(a: EventMention, b: EventMention) -> EventMention:
     )
 
 
+# The headline and the first sentences of the body: where a report states its news.
+LEAD_SENTENCES = 3
+
+
 def consolidate(mentions: list[EventMention], published: date | None) -> list[EventMention]:
     """Return one event per real-world event of an article, in order of first report.
 
@@ -173,8 +177,11 @@ def consolidate(mentions: list[EventMention], published: date | None) -> list[Ev
         if len(same) == 1:
             events[same[0]] = merge(events[same[0]], replace(mention, date=None))
         elif not related and published is not None:
-            # Undated past-tense news is recent news: "within the week of publication".
-            add(replace(mention, date=published, date_precision="week"))
+            # The headline and lead report the news: undated there, it is the day of
+            # publication ("Putin holds talks with Syrian ministers"). Further down, undated
+            # past-tense news is recent news: "within the week of publication".
+            lead = mention.sentence <= LEAD_SENTENCES
+            add(replace(mention, date=published, date_precision="day" if lead else "week"))
         # Otherwise it summarises several dated events, or half-matches one: evidence only.
     return events
 

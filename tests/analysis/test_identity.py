@@ -84,12 +84,18 @@ def test_anaphoric_report_joins_the_earlier_event() -> None:
     assert {p.actor_id for p in event.participants} == {"sergei-lavrov", "asaad-al-shaibani"}
 
 
-def test_undated_report_without_a_match_is_dated_the_week_of_publication() -> None:
+@pytest.mark.parametrize(("sentence", "precision"), [(0, "day"), (3, "day"), (4, "week")])
+def test_undated_report_without_a_match_is_the_day_of_publication_in_the_lead_else_its_week(
+    sentence: int, precision: str
+) -> None:
+    # Issue 15: "X holds talks with Y" in a headline or lead is the day's news; an undated
+    # report further down is only known to be recent.
     [event] = consolidate(
-        [report(LAVROV, SHAIBANI, day=None, precision=None, source="published")],
+        [report(LAVROV, SHAIBANI, day=None, precision=None, source="published",
+                sentence=sentence)],
         date(2025, 12, 24),
     )
-    assert (str(event.date), event.date_precision) == ("2025-12-24", "week")
+    assert (str(event.date), event.date_precision) == ("2025-12-24", precision)
 
 
 def test_two_days_of_one_visit_are_one_visit_but_two_events() -> None:
