@@ -88,7 +88,8 @@ def store_pages(
                 stored.previous_status == "planned" and event.status == "occurred"
             )
             kind = alert_kind(
-                event, stored.created or became_occurred, w.row.article, now, rules
+                event, stored.created or became_occurred or stored.became_new, w.row.article,
+                now, rules,
             )
             previous = touched.get(stored.event_id)
             touched[stored.event_id] = "new" if "new" in (kind, previous) else (

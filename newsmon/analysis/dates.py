@@ -209,12 +209,19 @@ def _shift_period(published: date, unit: str, offset: int) -> date:
     return date(published.year + offset, 1, 1)
 
 
+# A year-less day this close after the reference date is in its year: a dateline one day
+# after the feed's date ("MOSCOW, Nov 21 (Reuters) -" in an item dated the 20th), or a
+# reference date that lags the story, is not a day of the previous year (issue 15).
+AHEAD_DAYS = 7
+
+
 def _most_recent_day(month: int, day: int, published: date) -> date | None:
-    """Return the latest date with this month and day on or before published, or None."""
+    """Return the latest date with this month and day on or before published (or at most
+    AHEAD_DAYS after it), or None."""
     # Going back a few years lets "February 29" find the last leap year.
     for year in range(published.year, published.year - 8, -1):
         candidate = _safe_date(year, month, day)
-        if candidate is not None and candidate <= published:
+        if candidate is not None and candidate <= published + timedelta(days=AHEAD_DAYS):
             return candidate
     return None
 
@@ -288,7 +295,9 @@ def _resolve_day_month(match: re.Match[str], published: date) -> Resolution | No
     if match["year"]:
         return _dated(_safe_date(int(match["year"]), month, day), DAY, published)
     value = _most_recent_day(month, day, published)
-    return None if value is None else (value, DAY, PAST)
+    if value is None:
+        return None
+    return value, DAY, PAST if value <= published else PRESENT
 
 
 def _resolve_month_year(match: re.Match[str], published: date) -> Resolution | None:

@@ -419,6 +419,9 @@ class StoredEvent:
     created: bool
     event: EventMention
     previous_status: str | None = None  # the merged-into event's status before this report
+    # This report gave an event stored without a day its day, and the day is recent: the
+    # event is new now although its first (undated) report could not say so (issue 15).
+    became_new: bool = False
 
 
 def _stored_candidates(
@@ -470,6 +473,7 @@ def store_event(
     )
     match = found[0] if found else None
     created = match is None
+    became_new = False
     event_id = match or uuid.uuid4().hex[:16]
     if created:
         con.execute(
@@ -480,10 +484,17 @@ def store_event(
              event.place, event.new, seen_at, seen_at, article_id, event_id],
         )
     else:
-        # A later report may sharpen the date or place, or turn planned into occurred.
+        stored = found[1] if found else None
+        sharpened = bool(
+            stored and stored.date_precision != "day" and event.date_precision == "day")
+        was_new = bool(con.execute("SELECT is_new FROM events WHERE id = ?",
+                                   [event_id]).fetchone()[0])
+        became_new = sharpened and event.new and not was_new
+        # A later report may sharpen the date or place, or turn planned into occurred; a day
+        # it gives decides newness again (an undated first report could not).
         con.execute(
             """
-            UPDATE events SET last_seen_at = ?,
+            UPDATE events SET last_seen_at = ?, is_new = is_new OR ?,
                 place = coalesce(place, ?),
                 status = CASE WHEN ? = 'occurred' THEN 'occurred' ELSE status END,
                 type = CASE WHEN ? = 'meeting' THEN 'meeting' ELSE type END,
@@ -493,8 +504,8 @@ def store_event(
                                   THEN 'day' ELSE date_precision END
             WHERE id = ?
             """,
-            [seen_at, event.place, event.status, event.type, event.date_precision, event.date,
-             event.date_precision, event_id],
+            [seen_at, became_new, event.place, event.status, event.type,
+             event.date_precision, event.date, event.date_precision, event_id],
         )
     con.executemany(
         "INSERT INTO event_participants VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -509,7 +520,8 @@ def store_event(
         con.execute("UPDATE events SET sources = sources + 1 WHERE id = ?", [event_id])
     if created:
         group_visit(con, watchlist, event_id, event)
-    return StoredEvent(event_id, created, event, found[1].status if found else None)
+    return StoredEvent(event_id, created, event, found[1].status if found else None,
+                       not created and became_new)
 
 
 def group_visit(

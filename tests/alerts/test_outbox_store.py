@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -494,3 +495,28 @@ def test_planned_meeting_that_takes_place(tmp_path: Path, alert_planned: bool) -
         assert [(r.kind, r.update_no) for r in rows] == [("new", None), ("update", 1)]
         assert texts[0].startswith("Meeting: Sergey Lavrov — Asaad al-Shaibani")
         assert texts[1].startswith("Update — 2 more sources: Meeting")
+
+
+def test_an_event_first_reported_undated_alerts_once_when_a_report_gives_its_day(
+    tmp_path: Path,
+) -> None:
+    # Issue 15: the first report says only "this week" (not new: no day), a later one names
+    # the day: the event is new from then on, and alerts once.
+    db = tmp_path / "store.duckdb"
+    c = connect(db)
+    migrate(c)
+    c.close()
+    who = (PUTIN, SHAIBANI)
+    undated = replace(_report(who, date(2025, 12, 22)), date_precision="week", new=False)
+    assert _store(db, 1, undated, False, utcnow()) == 0
+    cycle = utcnow()
+    assert _store(db, 2, _report(who, date(2025, 12, 23)), False, cycle) == 1
+    assert _store(db, 3, _report(who, date(2025, 12, 23)), False, cycle) == 0
+    c = connect(db, read_only=True)
+    try:
+        events = c.execute("SELECT is_new, date_precision FROM events").fetchall()
+        kinds = c.execute("SELECT kind FROM alerts").fetchall()
+    finally:
+        c.close()
+    assert events == [(True, "day")]
+    assert kinds == [("new",)]

@@ -61,7 +61,11 @@ CASES: list[tuple[str, date, Expected]] = [
     ),
     # A day-month without a year may be the publish date itself, else the most recent one.
     ("on December 24", WED, [("December 24", "2025-12-24", "day", "past")]),
-    ("on December 25", WED, [("December 25", "2024-12-25", "day", "past")]),
+    # A day a few days after the reference date stays in its year (issue 15: a dateline one
+    # day after the feed date is not last year's); further ahead it is the most recent one.
+    ("on December 25", WED, [("December 25", "2025-12-25", "day", "present")]),
+    ("MOSCOW, December 31. /TASS/.", WED, [("December 31", "2025-12-31", "day", "present")]),
+    ("on January 2", WED, [("January 2", "2025-01-02", "day", "past")]),
     ("on February 29", MON_MARCH, [("February 29", "2024-02-29", "day", "past")]),
     ("Dec. 31", MON_JAN, [("Dec. 31", "2025-12-31", "day", "past")]),
     ("elections on 15 March 2026", WED, [("15 March 2026", "2026-03-15", "day", "future")]),
