@@ -234,6 +234,11 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
         return "cancelled"
     if any(t.dep_ == "aux" and t.lower_ in FUTURE_AUXILIARIES for t in root.children):
         return "planned"
+    if _is_setting(trigger):
+        # A meeting that is the setting of what its clause says ("proposed to resume the
+        # commission at a meeting with X") took place; only its own future words make it a
+        # plan (the auxiliary above, a future date below).
+        return "planned" if any(r.relation == "future" for r in refs) else "occurred"
     # "the meeting was planned", "plans to meet", "is due to hold talks", "invited X to visit".
     if _lemma(root) in GOVERNING_FUTURE and root.i != trigger.i:
         return "planned"
@@ -264,6 +269,17 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
     return "occurred"
 
 
+# Prepositions that make a meeting the setting of what the clause reports.
+_SETTING_PREPOSITIONS = ("at", "during", "after", "following", "on", "in")
+
+
+def _is_setting(trigger: Token) -> bool:
+    """Return True for a meeting noun in an adjunct of its clause: "said at a meeting with"."""
+    return (trigger.pos_ == "NOUN" and trigger.dep_ == "pobj"
+            and trigger.head.lower_ in _SETTING_PREPOSITIONS
+            and trigger.head.head.pos_ in ("VERB", "AUX"))
+
+
 def _event_time(
     doc: Doc, refs: list[TimeRef], region: set[int], excluded_chars: list[tuple[int, int]],
     trigger: Token,
@@ -273,7 +289,10 @@ def _event_time(
 
     def usable(ref: TimeRef) -> bool:
         before = doc.text[max(0, ref.start - 7) : ref.start].lower().split()
-        return ref.relation != "anaphoric" and not (before and before[-1] in _NOT_EVENT_TIME)
+        # "last week's strike": a possessive time dates its noun, not the clause's event.
+        possessive = doc.text[ref.end : ref.end + 2] in ("'s", "\u2019s")
+        return ref.relation != "anaphoric" and not possessive and not (
+            before and before[-1] in _NOT_EVENT_TIME)
 
     candidates = [r for r in refs if usable(r)]
     own = [r for r in candidates if any(r.start <= c < r.end for c in region_chars)]

@@ -52,11 +52,26 @@ def _ids_by_side(participants: tuple[Participant, ...]) -> dict[str, set[str]]:
     return out
 
 
-def participants_overlap(a: tuple[Participant, ...], b: tuple[Participant, ...]) -> bool:
-    """Return True when every side present in both reports shares a participant."""
+def _only_groups(ids: set[str]) -> bool:
+    """Return True when a side is present only as a group ("Syrian officials")."""
+    return all(actor_id.endswith(":group") for actor_id in ids)
+
+
+def participants_overlap(
+    a: tuple[Participant, ...], b: tuple[Participant, ...], groups_stand_in: bool = False
+) -> bool:
+    """Return True when every side present in both reports shares a participant.
+
+    With groups_stand_in, a side present only as a group ("a Russian delegation", "Syrian
+    officials") stands for whoever of that side the other report names.
+    """
     sides_a, sides_b = _ids_by_side(a), _ids_by_side(b)
     common = set(sides_a) & set(sides_b)
-    return bool(common) and all(sides_a[side] & sides_b[side] for side in common)
+    return bool(common) and all(
+        sides_a[side] & sides_b[side] or (groups_stand_in and (
+            _only_groups(sides_a[side]) or _only_groups(sides_b[side])))
+        for side in common
+    )
 
 
 def shares_a_side(a: tuple[Participant, ...], b: tuple[Participant, ...]) -> bool:
@@ -71,7 +86,10 @@ def same_event(a: EventMention, b: EventMention) -> bool:
         return False
     if not dates_compatible(a.date, a.date_precision, b.date, b.date_precision):
         return False
-    if participants_overlap(a.participants, b.participants):
+    # A group stands for its side only on a known day: an undated plan ("al-Sharaa's coming
+    # visit") must not join whatever talks a delegation held.
+    dated = a.date is not None and b.date is not None
+    if participants_overlap(a.participants, b.participants, groups_stand_in=dated):
         return True
     same_day = a.date_precision == b.date_precision == "day" and a.date == b.date
     return (

@@ -24,7 +24,7 @@ def _read_jsonl(source: str) -> list[tuple[int, str]]:
             handle.close()
 
 
-def _load_pipeline(config: Path | None, watchlist: str | None, watchlist_dir: Path | None):  # type: ignore[no-untyped-def]
+def load_pipeline(config: Path | None, watchlist: str | None, watchlist_dir: Path | None):  # type: ignore[no-untyped-def]
     """Return (nlp, watchlist, settings) for analysis commands."""
     from newsmon.analysis.nlp import build_pipeline, load_nlp
     from newsmon.analysis.watchlist import load_watchlist
@@ -118,7 +118,7 @@ def analyze(
               "stdin")
         return
     try:
-        nlp, wl, settings = _load_pipeline(config, watchlist, None)
+        nlp, wl, settings = load_pipeline(config, watchlist, None)
     except ConfigError as exc:
         fail(str(exc))
         return
@@ -218,7 +218,7 @@ def evaluate_cmd(
         fail(f"{exc}; fix that line (one JSON case per line: docs/analyze.md)")
         return
     try:
-        nlp, wl, settings = _load_pipeline(config, watchlist, None)
+        nlp, wl, settings = load_pipeline(config, watchlist, None)
     except (ConfigError, ValueError, OSError) as exc:
         fail(str(exc))
         return
@@ -228,52 +228,6 @@ def evaluate_cmd(
     print(format_report(result))
     if report:
         report.write_text(json.dumps(report_to_json(result), indent=2, default=str))
-
-
-@app.command(name="eval-corpus")
-def eval_corpus(
-    labels: Annotated[Path, typer.Argument(help="A labels file of tests/data/corpus")],
-    half: Annotated[str, typer.Option(help="tune, report or all (the corpus splits by story)")]
-    = "report",
-    cache: Annotated[Path, typer.Option(help="Folder of the cached texts")] = Path(
-        "~/.cache/newsmon/pages"),
-    config: ConfigOpt = None,
-    watchlist: Annotated[str | None, typer.Option(help="Watchlist name or YAML file")] = None,
-    max_errors: Annotated[int | None, typer.Option(help="List at most N errors of each kind")]
-    = None,
-    report: Annotated[Path | None, typer.Option(help="Write the JSON report here")] = None,
-) -> None:
-    """Score meetings on the corpus of real reports: event level, item level, keyword rule."""
-    from newsmon.analysis.pipeline import AnalysisRules
-    from newsmon.evaluation.cases import run_analysis
-    from newsmon.evaluation.corpus import (
-        CorpusMissing,
-        format_corpus_report,
-        load_corpus,
-        score_corpus,
-        select,
-        summary,
-    )
-    from newsmon.evaluation.evaluate import report_to_json
-
-    try:
-        items = select(load_corpus(labels, cache), half)
-        nlp, wl, settings = _load_pipeline(config, watchlist, None)
-    except CorpusMissing as exc:
-        fail(str(exc), code=3)
-        return
-    except (ConfigError, ValueError, OSError) as exc:
-        fail(str(exc))
-        return
-    rules = AnalysisRules(settings.relevance.threshold, settings.events.new_window_days)
-    predictions = run_analysis([i.case for i in items], nlp, wl, rules)
-    result = score_corpus(items, predictions, wl)
-    err.print(f"{labels} ({half} half): {summary(items)}", highlight=False)
-    print(format_corpus_report(result, max_errors))
-    if report:
-        report.write_text(json.dumps({**report_to_json(result.events), "item_level": {
-            "reports": result.reports, "found": result.reports_found,
-            "keyword": result.reports_keyword}}, indent=2, default=str))
 
 
 # --- analyst commands: query, export, report (docs/schema.md) ------------------------------------

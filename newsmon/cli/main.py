@@ -7,7 +7,7 @@ from newsmon.cli import cycle  # noqa: F401
 
 # isort: split
 # Then analysis and evaluation, what analysts read, and operations.
-from newsmon.cli import analysis, analyst, operations  # noqa: F401
+from newsmon.cli import analysis, analyst, evaluation, operations  # noqa: F401
 from newsmon.cli.alerts import alerts_app
 from newsmon.cli.common import app
 from newsmon.cli.feeds import feeds_app

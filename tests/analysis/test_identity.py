@@ -15,6 +15,7 @@ SHAIBANI = Participant("asaad-al-shaibani", "Asaad al-Shaibani", "SYR", "foreign
                        "minister")
 QASRA = Participant("murhaf-abu-qasra", "Murhaf Abu Qasra", "SYR", "defence minister", "minister")
 SHARAA = Participant("ahmed-al-sharaa", "Ahmed al-Sharaa", "SYR", "president", "head_of_state")
+NOVAK = Participant("alexander-novak", "Alexander Novak", "RUS", "deputy prime minister", "minister")
 
 
 def report(
@@ -106,3 +107,12 @@ def test_two_days_of_one_visit_are_one_visit_but_two_events() -> None:
     assert not same_event(tuesday, wednesday)
     assert same_visit(tuesday, wednesday)
     assert not same_visit(tuesday, report(LAVROV, SHAIBANI, day="2025-12-30", place="Moscow"))
+
+
+def test_a_group_stands_for_its_side_only_between_dated_reports() -> None:
+    group = Participant("SYR:group", "Syria officials", "SYR", "delegation", "official", True)
+    named = report(NOVAK, SHAIBANI, day="2025-09-09")
+    assert same_event(report(NOVAK, group, day="2025-09-09"), named)
+    # An undated plan of someone else's visit does not join a delegation's talks.
+    undated = report(NOVAK, group, day=None, precision=None, source="none")
+    assert not same_event(undated, report(NOVAK, SHARAA, day="2025-10-15"))

@@ -145,3 +145,25 @@ def test_a_group_named_by_its_article_or_a_possessive_stands_for_its_side(  # ty
     found = meetings(nlp, watchlist, text, "2025-12-23")
     assert any(ids >= expected_side_ids and status == "occurred"
                for status, _day, ids in found), found
+
+
+def test_a_plan_made_at_a_meeting_leaves_the_meeting_occurred(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    # "proposed to resume X at a meeting with Y": the proposal is a plan, the meeting is not.
+    found = meetings(
+        nlp, watchlist,
+        "Russian Deputy Prime Minister Alexander Novak proposed to resume the joint commission "
+        "at a meeting with Syrian Foreign Minister Asaad al-Shaibani in Damascus on Tuesday.",
+        "2025-09-09",
+    )
+    assert found == {("occurred", "2025-09-09",
+                      frozenset({"alexander-novak", "asaad-al-shaibani"}))}
+
+
+def test_a_possessive_time_dates_its_noun_not_the_meeting(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    found = meetings(
+        nlp, watchlist,
+        "Sergei Lavrov, who held talks with Walid Muallem in Moscow on Friday, condemned last "
+        "week's missile strike.",
+        "2017-04-14",
+    )
+    assert found == {("occurred", "2017-04-14", LAVROV_MUALLEM)}
