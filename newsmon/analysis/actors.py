@@ -14,9 +14,13 @@ from newsmon.models import Mention
 
 _ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT")
 _OFFICE_WORDS = frozenset(
-    word for variants in OFFICE_SYNONYMS.values() for v in variants for word in v.split()
+    [word for variants in OFFICE_SYNONYMS.values() for v in variants for word in v.split()]
+    + ["ministers"]  # "Syria's foreign and defence ministers"
 )
-_PLURAL_OFFICE = re.compile(r"\b(\w+) and (\w+) ministers\b", re.IGNORECASE)
+_PLURAL_OFFICE = re.compile(r"\b(\w+)\s*(?:,|and)\s+(\w+) ministers\b", re.IGNORECASE)
+# Words that qualify an office without changing it: "Syria's interim leader", "the new
+# Syrian leadership", "the transitional government's defence minister".
+_TRANSIENT_OFFICE_WORDS = ("interim", "transitional", "new", "caretaker")
 
 
 def pick_person(candidates: list[Person], when: date | None) -> Person | None:
@@ -46,6 +50,13 @@ def _person_mention(
         sentence, ent.start_char, ent.end_char, ent.text, "PERSON", person.id, person.name,
         side, "person", role.office if role else None, role.level if role else None, inferred,
     )
+
+
+def _person_side(token: Token) -> str | None:
+    """Return the side of a watchlist person the ruler tagged on this token, if any."""
+    if token.ent_id_.startswith("person|"):
+        return token.ent_id_.split("|", 2)[1]
+    return None
 
 
 def _side_of_token(token: Token) -> str | None:
@@ -304,10 +315,18 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
             i += 1
             continue
         j = i
+        inner_side = ""
         while j + 1 < len(tokens) and (
             tokens[j + 1].lower_ in _OFFICE_WORDS or tokens[j + 1].lower_ in ("of", "and")
+            # "foreign, defence ministers"
+            or (tokens[j + 1].lower_ == "," and j + 2 < len(tokens)
+                and tokens[j + 2].lower_ in _OFFICE_WORDS and tokens[j].lower_ in _OFFICE_WORDS)
+            # "top Syrian diplomat": a side inside the title names whose office it is.
+            or (_side_of_token(tokens[j + 1]) and j + 2 < len(tokens)
+                and tokens[j + 2].lower_ in _OFFICE_WORDS)
         ):
             j += 1
+            inner_side = inner_side or (_side_of_token(tokens[j]) or "")
         while j > i and tokens[j].lower_ in ("of", "and"):
             j -= 1  # "minister of" before "the Syrian Arab Republic": the office ends earlier
         office_end = j
@@ -317,21 +336,30 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
         side = ""
         while k - 1 >= 0 and (
             tokens[k - 1].lower_ in _OFFICE_WORDS
-            or tokens[k - 1].lower_ in ("'s", "’s", "and", "deputy")
+            or tokens[k - 1].lower_ in ("'s", "’s", "and", "deputy", *_TRANSIENT_OFFICE_WORDS)
             or _side_of_token(tokens[k - 1])
         ):
             k -= 1
             side = side or (_side_of_token(tokens[k]) or "")
         possessive = tokens[k - 1].lower_ if k - 1 >= 0 else ""
         followed_by_name = j + 1 < len(tokens) and tokens[j + 1].ent_type_ == "PERSON"
-        preceded_by_name = possessive == "," and k - 2 >= 0 and tokens[k - 2].ent_type_ == "PERSON"
+        # "Lavrov, the Russian foreign minister": an apposition names the holder. A person of
+        # the other side before the comma is a coordination ("Putin, top Syrian diplomat").
+        office_side = side or inner_side or tail_side
+        preceded_by_name = (
+            possessive == "," and k - 2 >= 0 and tokens[k - 2].ent_type_ == "PERSON"
+            and not (office_side and _person_side(tokens[k - 2]) not in (None, office_side))
+        )
         if not followed_by_name and not preceded_by_name:
             office_start = next(
                 (n for n in range(k, office_end + 1) if not _side_of_token(tokens[n])
                  and tokens[n].lower_ not in ("'s", "’s")), i,
             )
             phrase = " ".join(t.text for t in tokens[office_start : office_end + 1])
-            found.append((tokens[k].i, tokens[j].i + 1, side or tail_side or possessive, phrase))
+            phrase = " ".join(t.text for t in tokens[office_start : office_end + 1]
+                              if not _side_of_token(t) and t.lower_ not in _TRANSIENT_OFFICE_WORDS)
+            found.append((tokens[k].i, tokens[j].i + 1,
+                          side or inner_side or tail_side or possessive, phrase))
         i = j + 1
     return found
 

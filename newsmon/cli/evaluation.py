@@ -151,3 +151,39 @@ def eval_cycle(
         finally:
             con.close()
     print(format_cycle_report(cycle_report(served, events, wl, len(received))))
+
+
+@app.command(name="eval-headlines")
+def eval_headlines(
+    labels: Annotated[Path, typer.Argument(help="tests/data/corpus/labels-headlines.jsonl")]
+    = Path("tests/data/corpus/labels-headlines.jsonl"),
+    shared: Annotated[Path, typer.Option(help="The shared data folder")] = Path("../shared"),
+    config: ConfigOpt = None,
+    max_errors: Annotated[int | None, typer.Option(help="List at most N errors of each kind")]
+    = None,
+) -> None:
+    """Score TASS/RT feed items that have no page (title + first characters): relevance,
+    meetings, and the labelled planned meetings and calls found."""
+    from newsmon.analysis.pipeline import AnalysisRules
+    from newsmon.evaluation.cases import run_analysis
+    from newsmon.evaluation.corpus import found_kind, load_headlines
+    from newsmon.evaluation.evaluate import evaluate, format_report
+
+    try:
+        items = load_headlines(labels, shared)
+        nlp, wl, settings = load_pipeline(config, None, None)
+    except (ConfigError, ValueError, OSError) as exc:
+        fail(str(exc))
+        return
+    rules = AnalysisRules(settings.relevance.threshold, settings.events.new_window_days)
+    cases = [i.case for i in items]
+    predictions = run_analysis(cases, nlp, wl, rules)
+    print(format_report(evaluate(cases, predictions, wl), max_errors=max_errors))
+    for name, kind, status in (("planned meetings", "meeting", "planned"),
+                               ("calls", "call", "occurred")):
+        found = total = 0
+        for item in items:
+            gold = item.planned if kind == "meeting" else item.calls
+            f, n = found_kind(gold, predictions[item.case.id].events, kind, status, wl)
+            found, total = found + f, total + n
+        print(f"{name}: {found}/{total} labelled found")

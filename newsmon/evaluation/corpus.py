@@ -24,6 +24,7 @@ from newsmon.evaluation.evaluate import (
     evaluate,
     format_report,
     is_counted_meeting,
+    participants_match,
 )
 
 DEFAULT_CACHE = Path("~/.cache/newsmon/pages")
@@ -188,3 +189,59 @@ def format_corpus_report(report: CorpusReport, max_errors: int | None = None) ->
         + f"\nitem level (reports of a meeting with some occurred meeting found): ours "
         f"{share(report.reports_found)}, keyword rule {share(report.reports_keyword)}\n"
     )
+
+
+HEADLINES_JSONL = Path("data/headlines/tass-rt-syria-dev.jsonl")
+
+
+@dataclass(frozen=True)
+class HeadlineItem:
+    """A feed item with no page (title and the first characters), with its labels."""
+
+    case: Case
+    planned: tuple[dict[str, Any], ...]
+    calls: tuple[dict[str, Any], ...]
+
+
+def load_headlines(labels: Path, shared_dir: Path) -> list[HeadlineItem]:
+    """Return the labelled TASS/RT feed items: title + snippet as the text, the item's date.
+
+    Raises FileNotFoundError naming the fix when ../shared is absent, CaseError when a label's
+    check no longer matches its item.
+    """
+    source = shared_dir / HEADLINES_JSONL
+    if not source.exists():
+        raise FileNotFoundError(f"{source} not found: the headline items are read from the "
+                                "shared data folder (../shared); pass --shared DIR")
+    rows = source.read_text(encoding="utf-8").splitlines()
+    items = []
+    for where, _line, label in read_jsonl(labels):
+        index = int(label["key"].removeprefix("headline:"))
+        row = json.loads(rows[index])
+        if not row["title"].startswith(label["check"]):
+            raise CaseError(f"{where}: item {index} of {source} no longer starts with "
+                            f"{label['check']!r}")
+        gold = label["gold"]
+        case = Case(
+            id=label["key"], text=row.get("snippet") or "", title=row["title"],
+            gold=parse_gold({"relevant": gold["relevant"], "meetings": gold["meetings"]}, where),
+            url=row.get("url"), published=date.fromisoformat(row["date"]),
+            tags=tuple(label.get("tags", ())),
+        )
+        items.append(HeadlineItem(case, tuple(gold.get("planned", ())),
+                                  tuple(gold.get("calls", ()))))
+    return items
+
+
+def found_kind(
+    gold: Sequence[dict[str, Any]], events: Sequence[Any], kind: str, status: str,
+    watchlist: Watchlist,
+) -> tuple[int, int]:
+    """Return (found, labelled) for labelled planned meetings or calls among predicted events."""
+    found = sum(
+        1 for g in gold
+        if any(e.status == status and (e.type == "call") == (kind == "call")
+               and participants_match(g.get("participants", ()), e.participants, watchlist)
+               for e in events)
+    )
+    return found, len(gold)

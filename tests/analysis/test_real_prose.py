@@ -167,3 +167,23 @@ def test_a_possessive_time_dates_its_noun_not_the_meeting(nlp, watchlist) -> Non
         "2017-04-14",
     )
     assert found == {("occurred", "2017-04-14", LAVROV_MUALLEM)}
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected_ids"),
+    [
+        # Offices named by description resolve to the holder at the date.
+        ("Vladimir Putin received Syria's interim leader in the Kremlin on Wednesday.",
+         "2025-10-15", {"vladimir-putin", "ahmed-al-sharaa"}),
+        ("Sergei Lavrov held talks with the top Syrian diplomat in Moscow on Wednesday.",
+         "2025-12-24", {"sergei-lavrov", "asaad-al-shaibani"}),
+        (("State media reported on a meeting between Syria's foreign, defence ministers and "
+         "Vladimir Putin in Moscow on Tuesday."),
+         "2025-12-24", {"vladimir-putin", "asaad-al-shaibani", "murhaf-abu-qasra"}),
+    ],
+)
+def test_offices_named_by_description(  # type: ignore[no-untyped-def]
+    nlp, watchlist, text: str, published: str, expected_ids: set[str]
+) -> None:
+    found = meetings(nlp, watchlist, text, published)
+    assert any(ids == expected_ids and status == "occurred" for status, _d, ids in found), found
