@@ -86,10 +86,12 @@ def same_event(a: EventMention, b: EventMention) -> bool:
         return False
     if not dates_compatible(a.date, a.date_precision, b.date, b.date_precision):
         return False
-    # A group stands for its side only on a known day: an undated plan ("al-Sharaa's coming
-    # visit") must not join whatever talks a delegation held.
-    dated = a.date is not None and b.date is not None
-    if participants_overlap(a.participants, b.participants, groups_stand_in=dated):
+    # A group stands for its side only between two-sided reports of a known day: an undated
+    # plan ("al-Sharaa's coming visit") must not join whatever talks a delegation held, nor a
+    # delegation's arrival the talks of the next day.
+    stand_in = a.date is not None and b.date is not None and all(
+        len({p.side for p in r.participants}) == 2 for r in (a, b))
+    if participants_overlap(a.participants, b.participants, groups_stand_in=stand_in):
         return True
     same_day = a.date_precision == b.date_precision == "day" and a.date == b.date
     return (

@@ -478,43 +478,24 @@ def store_event(
     if created:
         con.execute(
             "INSERT INTO events (id, watchlist, type, status, event_date, date_precision, place, "
-            "is_new, first_seen_at, last_seen_at, first_article_id, sources, visit_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            "is_new, first_seen_at, last_seen_at, first_article_id, sources, visit_id, "
+            "date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             [event_id, watchlist, event.type, event.status, event.date, event.date_precision,
-             event.place, event.new, seen_at, seen_at, article_id, event_id],
+             event.place, event.new, seen_at, seen_at, article_id, event_id,
+             event.date_source],
         )
     else:
-        stored = found[1] if found else None
-        sharpened = bool(
-            stored and stored.date_precision != "day" and event.date_precision == "day")
-        was_new = bool(con.execute("SELECT is_new FROM events WHERE id = ?",
-                                   [event_id]).fetchone()[0])
-        became_new = sharpened and event.new and not was_new
-        # A later report may sharpen the date or place, or turn planned into occurred; a day
-        # it gives decides newness again (an undated first report could not).
-        con.execute(
-            """
-            UPDATE events SET last_seen_at = ?, is_new = is_new OR ?,
-                place = coalesce(place, ?),
-                status = CASE WHEN ? = 'occurred' THEN 'occurred' ELSE status END,
-                type = CASE WHEN ? = 'meeting' THEN 'meeting' ELSE type END,
-                event_date = CASE WHEN date_precision IS DISTINCT FROM 'day' AND ? = 'day'
-                                  THEN ? ELSE event_date END,
-                date_precision = CASE WHEN date_precision IS DISTINCT FROM 'day' AND ? = 'day'
-                                  THEN 'day' ELSE date_precision END
-            WHERE id = ?
-            """,
-            [seen_at, became_new, event.place, event.status, event.type,
-             event.date_precision, event.date, event.date_precision, event_id],
-        )
+        became_new = _merge_into(con, event_id, event, seen_at)
     con.executemany(
         "INSERT INTO event_participants VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [[event_id, p.actor_id, p.name, p.side, p.role, p.level, p.inferred]
          for p in event.participants],
     )
     inserted = con.execute(
-        "INSERT INTO event_articles VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
-        [event_id, article_id, event.evidence, event.date, seen_at],
+        "INSERT INTO event_articles (event_id, article_id, sentence, event_date, added_at, "
+        "report_status, report_new) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
+        [event_id, article_id, event.evidence, event.date, seen_at, event.status, event.new],
     ).fetchall()
     if inserted:
         con.execute("UPDATE events SET sources = sources + 1 WHERE id = ?", [event_id])
@@ -522,6 +503,39 @@ def store_event(
         group_visit(con, watchlist, event_id, event)
     return StoredEvent(event_id, created, event, found[1].status if found else None,
                        not created and became_new)
+
+
+def _merge_into(
+    con: duckdb.DuckDBPyConnection, event_id: str, event: EventMention, seen_at: datetime
+) -> bool:
+    """Merge a later report into a stored event; return True when it made the event new.
+
+    A later report may sharpen the date or place, or turn planned into occurred. Its day
+    replaces a stored week or month, and a day the text states replaces one that was only
+    the publication day of an undated lead ("Putin receives Syrian ministers"). A day it
+    gives decides newness again: an undated first report could not (issue 15).
+    """
+    precision, source, was_new = con.execute(
+        "SELECT date_precision, date_source, is_new FROM events WHERE id = ?", [event_id]
+    ).fetchone()
+    sharper = event.date_precision == "day" and (
+        precision != "day" or (source == "published" and event.date_source == "text"))
+    became_new = sharper and event.new and not was_new
+    con.execute(
+        """
+        UPDATE events SET last_seen_at = ?, is_new = is_new OR ?,
+            place = coalesce(place, ?),
+            status = CASE WHEN ? = 'occurred' THEN 'occurred' ELSE status END,
+            type = CASE WHEN ? = 'meeting' THEN 'meeting' ELSE type END,
+            event_date = CASE WHEN ? THEN ? ELSE event_date END,
+            date_precision = CASE WHEN ? THEN 'day' ELSE date_precision END,
+            date_source = CASE WHEN ? THEN ? ELSE date_source END
+        WHERE id = ?
+        """,
+        [seen_at, became_new, event.place, event.status, event.type, sharper, event.date,
+         sharper, sharper, event.date_source, event_id],
+    )
+    return became_new
 
 
 def group_visit(
@@ -579,20 +593,33 @@ def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str
     ).fetchall()
     sources = con.execute(
         """
-        SELECT a.url, coalesce(a.title, ''), a.site, a.published_at, ea.sentence, ea.event_date
+        SELECT a.url, coalesce(a.title, ''), a.site, a.published_at, ea.sentence, ea.event_date,
+               ea.report_status, ea.report_new, coalesce(a.published_at, a.first_seen_at)
         FROM event_articles ea JOIN articles a ON a.id = ea.article_id
         WHERE ea.event_id = ? ORDER BY ea.added_at, a.published_at NULLS LAST, a.url
         """,
         [event_id],
     ).fetchall()
-    # The best evidence names the event on the day the event is dated (a report that gives the
-    # date), short enough to read in an alert; else the first report's sentence.
-    dated = [s for s in sources if s[5] == row[3] and len(s[4]) <= 400]
-    best = (dated or sources or [("", "", None, None, "", None)])[0][4]
     return {
         "event_id": row[0], "type": row[1], "status": row[2], "date": row[3],
         "watchlist": row[6],
         "date_precision": row[4], "place": row[5], "participants": participants,
         "sources": [(s[0], s[1], s[2], s[3]) for s in sources],
-        "evidence": best,
+        "evidence": best_evidence(sources, row[3]),
     }
+
+
+def best_evidence(sources: Sequence[tuple[Any, ...]], event_date: date | None) -> str:
+    """Return the sentence to quote for an event, from rows of event_alert_facts' query.
+
+    A report that states the meeting as having happened, as news, comes before one that
+    only states it happened (background), which comes before announcements (issue 18); then
+    one that names the event's day and reads in an alert (400 characters); then the earliest.
+    """
+    def rank(s: tuple[Any, ...]) -> tuple[int, int, Any]:
+        stated = 0 if s[6] == "occurred" and s[7] else 1 if s[6] == "occurred" else 2
+        readable = 0 if s[5] == event_date and len(s[4]) <= 400 else 1
+        return stated, readable, s[8] or datetime.max
+
+    return min(sources, key=rank)[4] if sources else ""
+

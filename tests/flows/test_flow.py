@@ -58,6 +58,15 @@ def test_demo_sample_alerts_once_and_second_cycle_sends_nothing(
     # The webhook URL is a secret: never stored in the database.
     dump = json.dumps(db_rows(db, "SELECT * FROM alerts"), default=str)
     assert "SECRET" not in dump
+    # Issue 18: the Lavrov alert quotes a report that says the talks took place, not the
+    # morning's announcement that was its first report; so do the meetings view and its rows.
+    lavrov = next(b for b in slack.bodies if "Lavrov" in b["text"])
+    quoted = json.dumps(lavrov["blocks"])
+    assert "scheduled" not in quoted and "sat down with Sergey Lavrov" in quoted
+    [(view_evidence,)] = db_rows(
+        db, "SELECT evidence FROM meetings WHERE event_date = DATE '2025-12-24' "
+        "AND list_contains(participant_names, 'Sergei Lavrov')")
+    assert "scheduled" not in view_evidence and "Lavrov" in view_evidence
 
 
 def _seed_site(tmp_path: Path) -> Path:
