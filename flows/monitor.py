@@ -20,7 +20,7 @@ from prefect.utilities.annotations import quote
 
 from flows.runners import fanout_width, task_runner_from_env
 from flows.stages import BatchAhead, analyse_stage
-from newsmon.alerts.policy import AlertPolicy
+from newsmon.alerts.policy import AlertPolicy, idle_channel_warnings
 from newsmon.analysis.pipeline import AnalysisRules
 from newsmon.analysis.watchlist import load_watchlist
 from newsmon.articles.dedup import DuplicateIndex, duplicate_index, mark_duplicates
@@ -56,13 +56,7 @@ BATCH = 200
 
 def fetch_limits(settings: Settings) -> FetchLimits:
     """Return the fetch limits slice of the settings."""
-    f = settings.fetch
-    return FetchLimits(
-        connect_timeout_s=f.connect_timeout_s, read_timeout_s=f.read_timeout_s,
-        total_timeout_s=f.total_timeout_s, max_bytes=f.max_bytes,
-        max_redirects=f.max_redirects, allow_private_hosts=f.allow_private_hosts,
-        user_agent=f.user_agent, extra_allowed_hosts=f.extra_allowed_hosts,
-    )
+    return FetchLimits.from_settings(settings.fetch)
 
 
 def extraction_rules(settings: Settings) -> ExtractionRules:
@@ -517,9 +511,13 @@ def cycle_summary(
         new_events = events_since(con, cycle.cycle_started)
     finally:
         con.close()
+    settings = cycle.settings
     return {
         "status": "ok",
         "run_id": cycle.run_id,
+        # First in the summary: a channel whose secret is set but that the config leaves out.
+        "warnings": idle_channel_warnings(
+            AlertPolicy.from_settings(settings.alerts).all_channels(), settings.secret_sources()),
         "feeds_polled": len(polls),
         "feeds_ok": sum(p.outcome != "failed" for p in polls),
         "feeds_failed": sum(p.outcome == "failed" for p in polls),

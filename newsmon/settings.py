@@ -179,6 +179,17 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = None
     webhook_url: SecretStr | None = None
 
+    def secret_sources(self) -> dict[str, str]:
+        """Return channel -> where its secret comes from, for each channel that has one."""
+        found: dict[str, str] = {}
+        if self.slack_webhook_url is not None:
+            found["slack"] = "NEWSMON_SLACK_WEBHOOK_URL"
+        elif self.alerts.slack_secret_block:
+            found["slack"] = f"the Prefect block alerts.slack_secret_block={self.alerts.slack_secret_block!r}"
+        if self.webhook_url is not None:
+            found["webhook"] = "NEWSMON_WEBHOOK_URL"
+        return found
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -6,6 +6,7 @@ describes the delivery guarantees.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,3 +87,20 @@ def update_change(
     if alerted_sources is not None and more > 0:
         parts.append(f"{more} more source{'s' if more != 1 else ''}")
     return ", ".join(parts) or None
+
+
+def idle_channel_warnings(enabled: Iterable[str], secrets: dict[str, str]) -> list[str]:
+    """Return a warning for each channel whose secret is set but that no alert goes to, with
+    the exact line that enables it (issue 18: a webhook set and silently ignored)."""
+    enabled = _unique(enabled)
+    warnings = []
+    for channel, source in secrets.items():
+        if channel in enabled:
+            continue
+        wanted = (*enabled, channel)
+        warnings.append(
+            f"{source} is set, but channel {channel} is not in alerts.channels, so no alert "
+            f"goes to it. To use it, put `channels: [{', '.join(wanted)}]` under `alerts:` in "
+            f"the config file (or set NEWSMON_ALERTS__CHANNELS='{json.dumps(list(wanted))}')."
+        )
+    return warnings

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from newsmon.cli.common import ConfigOpt, DbOpt, config_path, err, fail, out, quiet_prefect
 from newsmon.settings import ConfigError, load_settings
@@ -78,7 +79,6 @@ def alerts(
                 "delivered_at": r.delivered_at, "headline": r.payload.get("text", "")[:200],
             }, default=str, ensure_ascii=False))
         return
-    from rich.text import Text
 
     table = Table(title="alert outbox (newest first, times UTC)")
     for name in ("id", "kind", "channel", "status", "tries", "reason / answer", "HTTP",
@@ -108,13 +108,20 @@ def alerts_test(
         list[str] | None, typer.Option("--channel", help="Only this channel (repeatable)")
     ] = None,
 ) -> None:
-    """Send one clearly marked test message to each configured channel; report the answers."""
+    """Send one clearly marked test message to each channel: by default every configured one
+    and every one whose secret is set; report the answers and which the cycle uses."""
     quiet_prefect()
-    from newsmon.alerts.policy import CHANNELS, AlertPolicy
+    from newsmon.alerts.policy import CHANNELS, AlertPolicy, idle_channel_warnings
     from newsmon.analysis.watchlist import load_watchlist
 
     settings = _alerts_settings(ctx, config, None)
-    channels = tuple(channel) if channel else AlertPolicy.from_settings(settings.alerts).all_channels()
+    enabled = AlertPolicy.from_settings(settings.alerts).all_channels()
+    secrets = settings.secret_sources()
+    # A channel with a secret is tested even when the config leaves it out: that is the
+    # mistake this command must show, not hide behind a green console line.
+    channels = tuple(channel) if channel else tuple(dict.fromkeys((*enabled, *secrets)))
+    for warning in idle_channel_warnings(enabled, secrets):
+        out.print(Text.assemble(("warning: ", "bold yellow"), warning), soft_wrap=True)
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
         fail(f"unknown channel {unknown[0]!r}: use {', '.join(CHANNELS)}")
@@ -125,15 +132,14 @@ def alerts_test(
     from tasks.alerts import send_test_alerts
 
     answers = send_test_alerts(settings, channels, title)
-    from rich.text import Text
-
     table = Table(title="test message per channel")
-    for name in ("channel", "answer", "HTTP", "reason"):
+    for name in ("channel", "answer", "HTTP", "used by the cycle", "reason"):
         table.add_column(name, overflow="fold")
     for a in answers:
         style = "green" if a.outcome == "delivered" else "red"
+        used = "yes" if a.channel in enabled else "no: not in alerts.channels"
         table.add_row(Text(a.channel), Text(a.outcome, style=style),
-                      Text("" if a.status is None else str(a.status)), Text(a.reason))
+                      Text("" if a.status is None else str(a.status)), Text(used), Text(a.reason))
     out.print(table)
     if any(a.outcome != "delivered" for a in answers):
         raise typer.Exit(1)
@@ -156,7 +162,6 @@ def alerts_retry(
     except DatabaseError as exc:
         fail(str(exc))
         return
-    from rich.text import Text
 
     try:
         row = requeue(con, alert_id)

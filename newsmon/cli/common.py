@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     help="newsmon: monitor news feeds for a watched relationship and alert on new meetings.",
@@ -76,11 +77,13 @@ def fail(message: str, code: int = 2) -> None:
 
 def print_summary(summary: dict[str, Any]) -> None:
     """Print a run summary as a table."""
+    for warning in summary.get("warnings", []):
+        out.print(Text.assemble(("warning: ", "bold yellow"), warning), soft_wrap=True)
     table = Table(title="newsmon cycle")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in summary.items():
-        if key not in ("feed_errors", "new_events", "feed_problems", "stages"):
+        if key not in ("feed_errors", "new_events", "feed_problems", "stages", "warnings"):
             table.add_row(key, str(value))
     out.print(table)
     if summary.get("stages"):

@@ -126,11 +126,7 @@ def feeds_add(
         fail(str(exc))
         return
     f = settings.fetch
-    limits = FetchLimits(
-        connect_timeout_s=f.connect_timeout_s, read_timeout_s=f.read_timeout_s,
-        total_timeout_s=f.total_timeout_s, max_bytes=f.max_bytes, max_redirects=f.max_redirects,
-        allow_private_hosts=allow_private_hosts or f.allow_private_hosts, user_agent=f.user_agent,
-    )
+    limits = FetchLimits.from_settings(f, allow_private_hosts)
     try:
         with make_client(limits) as client:
             found = discover_feed(client, url, limits)

@@ -227,3 +227,43 @@ def replay(
         if not isinstance(value, dict | list):
             table.add_row(key, str(value))
     out.print(table)
+
+
+_OUTCOME_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+
+
+@app.command()
+def check(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    no_network: Annotated[bool, typer.Option(
+        "--no-network", help="Skip the feeds, the alert channels and Prefect")] = False,
+    send_test: Annotated[bool, typer.Option(
+        "--send-test", help="POST one [TEST] message to Slack too")] = False,
+) -> None:
+    """Check the install before the first hourly run: one line per check with the fix; exit
+    1 only when a check fails."""
+    quiet_prefect()
+    from rich.text import Text
+
+    from newsmon.cycle.check import FAIL, run_checks
+
+    def slack_test(channel: str) -> tuple[str, str]:
+        """Send the [TEST] message to one channel; return its outcome and reason."""
+        from tasks.alerts import send_test_alerts
+
+        settings = load_settings(config_path(config))
+        [answer] = send_test_alerts(settings, (channel,), settings.watchlist)
+        return answer.outcome, answer.reason
+
+    failed = False
+    for result in run_checks(config_path(config), db, network=not no_network,
+                             send_test=slack_test if send_test else None):
+        failed = failed or result.outcome == FAIL
+        line = Text.assemble((f"{result.outcome:<4}", _OUTCOME_STYLE[result.outcome]),
+                             f" {result.name}: {result.detail}")
+        if result.fix:
+            line.append(f" -> {result.fix}", style="dim")
+        out.print(line, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)

@@ -87,7 +87,7 @@ def feed_links(html: str, page_url: str) -> list[str]:
     return out
 
 
-def _validate(client: httpx.Client, url: str, limits: FetchLimits) -> DiscoveredFeed | str:
+def validate_feed(client: httpx.Client, url: str, limits: FetchLimits) -> DiscoveredFeed | str:
     """Return the feed at url if it fetches and parses as a feed, else why it does not."""
     result = fetch(client, url, limits, accept=FEED_ACCEPT)
     if result.error_kind is not None:
@@ -131,7 +131,7 @@ def discover_feed(client: httpx.Client, url: str, limits: FetchLimits) -> Discov
         )
     problems: list[str] = []
     for candidate in candidates[:MAX_CANDIDATES]:
-        found = _validate(client, candidate, limits)
+        found = validate_feed(client, candidate, limits)
         if isinstance(found, DiscoveredFeed):
             return DiscoveredFeed(found.url, found.title, found.version, found.items, url)
         problems.append(found)

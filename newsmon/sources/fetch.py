@@ -8,11 +8,14 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+
+if TYPE_CHECKING:  # settings import pydantic; the fetcher takes a plain slice
+    from newsmon.settings import FetchSettings
 
 # Same call shape as socket.getaddrinfo(host, port, family, type, ...): injectable for tests.
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
@@ -65,6 +68,19 @@ class FetchLimits:
     # without resolving them: lets tests and demos use a loopback server while every other
     # private address, including redirect targets, stays refused.
     extra_allowed_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls, fetch: FetchSettings, allow_private_hosts: bool = False
+    ) -> FetchLimits:
+        """Return the limits of the fetch settings (allow_private_hosts may only widen them)."""
+        return cls(
+            connect_timeout_s=fetch.connect_timeout_s, read_timeout_s=fetch.read_timeout_s,
+            total_timeout_s=fetch.total_timeout_s, max_bytes=fetch.max_bytes,
+            max_redirects=fetch.max_redirects,
+            allow_private_hosts=allow_private_hosts or fetch.allow_private_hosts,
+            user_agent=fetch.user_agent, extra_allowed_hosts=fetch.extra_allowed_hosts,
+        )
 
 
 @dataclass(frozen=True)

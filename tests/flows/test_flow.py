@@ -168,3 +168,17 @@ def test_five_reports_of_one_meeting_make_one_event_and_one_alert(
     participants = {r[0] for r in db_rows(db, "SELECT actor_id FROM event_participants")}
     assert {"sergei-lavrov", "asaad-al-shaibani"} <= participants
     assert summary["alerts_delivered"] == 1 and len(slack.bodies) == 1
+
+
+def test_a_cycle_with_a_slack_secret_but_console_only_says_so_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackReceiver
+) -> None:
+    from flows.monitor import monitor
+
+    config = _config(tmp_path, monkeypatch, slack)
+    config.write_text(config.read_text().replace("alerts: {channels: [slack]}",
+                                                 "alerts: {channels: [console]}"))
+    summary = monitor(config=str(config))
+    [warning] = summary["warnings"]
+    assert "NEWSMON_SLACK_WEBHOOK_URL is set" in warning and "[console, slack]" in warning
+    assert list(summary)[:3] == ["status", "run_id", "warnings"]
