@@ -136,13 +136,21 @@ def eval_cycle(
         database = keep or folder / "eval.duckdb"
         with serve_folder(folder / "site") as base, slack_stand_in() as (hook, received):
             config = _cycle_config(folder, f"{base}/feed.xml", watchlist, database)
-            os.environ["NEWSMON_SLACK_WEBHOOK_URL"] = hook
             from flows.monitor import monitor
 
             err.print(f"serving {len(served)} reports of {len(chosen)} stories on {base}"
                       + (f" ({skipped} undated left out; --undated serves them)" if skipped
                          else ""), highlight=False)
-            monitor(config=str(config))
+            # The stand-in, never the user's own Slack: set for this cycle only.
+            saved = os.environ.get("NEWSMON_SLACK_WEBHOOK_URL")
+            os.environ["NEWSMON_SLACK_WEBHOOK_URL"] = hook
+            try:
+                monitor(config=str(config))
+            finally:
+                if saved is None:
+                    os.environ.pop("NEWSMON_SLACK_WEBHOOK_URL", None)
+                else:
+                    os.environ["NEWSMON_SLACK_WEBHOOK_URL"] = saved
         import duckdb
 
         con = duckdb.connect(str(database), read_only=True)
