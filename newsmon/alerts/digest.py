@@ -27,7 +27,7 @@ from newsmon.alerts.render import (
     truncate,
     webhook_payload,
 )
-from newsmon.store.repo import event_alert_facts
+from newsmon.store.events import event_alert_facts
 
 DIGEST_SCHEMA = "newsmon.alerts.digest/1"
 EVENTS_SHOWN_MAX = 40  # more would bury the digest; the rest are counted

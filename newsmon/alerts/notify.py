@@ -18,7 +18,7 @@ from newsmon.analysis.dates import format_date
 def alert_event(
     facts: dict[str, Any], kind: str, watchlist_title: str, change: str | None = None
 ) -> AlertEvent:
-    """Return the AlertEvent for stored event facts (see repo.event_alert_facts)."""
+    """Return the AlertEvent for stored event facts (see store.events.event_alert_facts)."""
     return AlertEvent(
         event_id=facts["event_id"],
         kind=kind,

@@ -16,7 +16,7 @@ import duckdb
 
 from newsmon.alerts.notify import alert_event, channel_payload
 from newsmon.alerts.policy import AlertPolicy, update_change
-from newsmon.store.repo import event_alert_facts
+from newsmon.store.events import event_alert_facts
 
 FIRST_KINDS = ("new", "planned")
 EVENT_KINDS = ("new", "planned", "update")

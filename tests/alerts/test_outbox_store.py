@@ -33,7 +33,8 @@ from newsmon.models import Article, ArticleRow, EventMention, FeedItem, Particip
 from newsmon.settings import load_settings
 from newsmon.sources.fetch import FetchResult
 from newsmon.store import connect, migrate, utcnow
-from newsmon.store.repo import save_article, store_event
+from newsmon.store.events import store_event
+from newsmon.store.repo import save_article
 from tasks.alerts import DeliveryCounts, Destination, deliver_alerts
 from tasks.store import store_batch
 from tests.slack_endpoint import (
