@@ -16,6 +16,7 @@ from newsmon.analysis.pipeline import Analysis
 from newsmon.cycle.pages import AlertRules, PageWork, alert_kind
 from newsmon.sources.polling import PollResult
 from newsmon.store import connect, utcnow
+from newsmon.store.events import store_event
 from newsmon.store.repo import (
     FeedHealth,
     feed_health,
@@ -24,7 +25,6 @@ from newsmon.store.repo import (
     save_mentions_of,
     save_pages,
     save_poll_results,
-    store_event,
     transaction,
 )
 from tasks.runlog import run_logger
