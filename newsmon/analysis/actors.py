@@ -541,7 +541,7 @@ def corefer_named_persons(mentions: list[Mention], watchlist: Watchlist) -> list
     """
     named: dict[str, Mention] = {m.actor_id: m for m in mentions
                                  if m.kind == "person" and m.actor_id and not m.inferred}
-    people = {pid: person for pid, (_side, person) in watchlist.persons.items()}
+    people = watchlist.persons  # person id -> (side, person)
     out = []
     for m in mentions:
         if m.label == "PERSON" and (m.actor_id is None or m.actor_id.startswith("inferred:")):
@@ -551,7 +551,7 @@ def corefer_named_persons(mentions: list[Mention], watchlist: Watchlist) -> list
             matches = {
                 actor_id for actor_id, full in named.items() if actor_id in people
                 and any(_same_person_named(form, alias) for form in forms
-                        for alias in (people[actor_id].name, *people[actor_id].aliases))
+                        for alias in (people[actor_id][1].name, *people[actor_id][1].aliases))
                 and (m.side is None or m.side == full.side)
             }
             if len(matches) == 1:

@@ -15,6 +15,7 @@ from newsmon.cli.common import (
     config_path,
     fail,
     out,
+    print_skipped,
     print_summary,
     quiet_prefect,
     write_failure,
@@ -72,11 +73,8 @@ def run(
               "before is safe and the next cycle fetches the rest again; free disk space, "
               "then run again", code=1)
         return
-    if summary.get("status") == "skipped":
-        # Another cycle holds the database: not a failure (exit 0), the message says so.
-        print(json.dumps(summary, default=str)) if json_out else out.print(
-            summary["reason"], highlight=False)
-        return
+    if print_skipped(summary, json_out):
+        return  # another cycle holds the database: not a failure (exit 0), the message says so
     if json_out:
         print(json.dumps(summary, default=str))
     else:

@@ -148,12 +148,6 @@ def summary(items: Sequence[CorpusItem]) -> dict[str, Any]:
     }
 
 
-def to_json(item: CorpusItem) -> str:
-    """Return one JSON line describing an item (for listings; never its text)."""
-    return json.dumps({"id": item.case.id, "story": item.story, "half": item.half,
-                       "url": item.case.url, "outlet": item.outlet})
-
-
 @dataclass(frozen=True)
 class CorpusReport:
     """The corpus figures: event level (strict dates, state meetings), item level, baseline."""
