@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal, get_args
+
+# What kind of actor a role, a body or a participant is (issue 16). The kind is dated in the
+# watchlist: the 2017 opposition is the 2025 government.
+ActorKind = Literal["state", "parliament", "party", "opposition", "armed_group", "civic", "former"]
+KINDS: tuple[str, ...] = get_args(ActorKind)
+# How an alert or a report names a side's actors of a kind: "Syrian opposition".
+KIND_LABELS = {
+    "state": "state", "parliament": "parliament", "party": "party", "opposition": "opposition",
+    "armed_group": "armed group", "civic": "civil society", "former": "former officials",
+}
+
+
+def event_kind(kinds: Iterable[str]) -> str:
+    """Return the kind of an event from its participants' kinds: the first kind outside the
+    state in KINDS order, "state" when every participant is of the state."""
+    present = set(kinds)
+    return next((kind for kind in KINDS[1:] if kind in present), "state")
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,9 @@ class Mention:
     role: str | None = None
     level: str | None = None
     inferred: bool = False
+    # The actor's kind at the date (state, parliament, party, opposition, armed_group, civic,
+    # former): see newsmon.analysis.watchlist.KINDS.
+    actor_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,7 @@ class Participant:
     role: str | None = None
     level: str | None = None
     inferred: bool = False
+    kind: str = "state"  # the actor's kind at the event date (watchlist.KINDS)
 
 
 @dataclass(frozen=True)

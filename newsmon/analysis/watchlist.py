@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from newsmon.analysis.vocab import canonical_office
+from newsmon.models import KINDS
 from newsmon.settings import ConfigError
 
 LEVELS = (
@@ -24,10 +25,19 @@ LEVELS = (
     "ambassador",
     "military",
     "official",
+    "leader",  # heads a body outside the state: a party, an opposition movement, a group
+    "member",
     "former",
 )
 # Rank used to pick the principal participant of an event and to order alert participants.
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+def _check_kind(kind: str) -> str:
+    """Return the kind, or raise ValueError naming the allowed kinds."""
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    return kind
 
 
 class _Frozen(BaseModel):
@@ -39,11 +49,13 @@ class Role(_Frozen):
     level: str
     start: date | None = Field(None, alias="from")
     end: date | None = Field(None, alias="to")
+    kind: str = "state"
 
     @model_validator(mode="after")
     def _check(self) -> Role:
         if self.level not in LEVELS:
             raise ValueError(f"level {self.level!r} is not one of {', '.join(LEVELS)}")
+        _check_kind(self.kind)
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"role {self.office!r} ends ({self.end}) before it starts")
         return self
@@ -61,17 +73,50 @@ class Person(_Frozen):
 
     def role_at(self, when: date | None) -> Role | None:
         """Return the highest-ranked role held at that date (the latest role when no date)."""
-        offices = [role for role in self.roles if role.level != "former"]
+        # "former" entries describe a status, not an office: Assad in 2025 holds no office. An
+        # entry of kind "former" is curated on purpose: a former official who still acts (an
+        # Assad-era figure in exile) and whose meetings matter.
+        offices = [role for role in self.roles if role.level != "former" or role.kind == "former"]
         if when is None:
             return offices[-1] if offices else None
-        # "former" entries describe a status, not an office: Assad in 2025 holds no office.
         held = [role for role in offices if role.holds_at(when)]
         return min(held, key=lambda role: LEVEL_RANK[role.level], default=None)
+
+
+class KindPeriod(_Frozen):
+    kind: str
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _check(self) -> KindPeriod:
+        _check_kind(self.kind)
+        return self
+
+    def holds_at(self, when: date) -> bool:
+        """Return True when the period covers that date (open ends count as unbounded)."""
+        return (self.start is None or self.start <= when) and (self.end is None or when <= self.end)
 
 
 class Institution(_Frozen):
     name: str
     aliases: tuple[str, ...] = ()
+    kind: str = "state"
+    # Dated kinds of a body whose kind changed ("HTS": armed group, then the government).
+    kinds: tuple[KindPeriod, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Institution:
+        _check_kind(self.kind)
+        return self
+
+    def kind_at(self, when: date | None) -> str:
+        """Return the body's kind at that date (its latest dated kind when no date)."""
+        if not self.kinds:
+            return self.kind
+        if when is None:
+            return self.kinds[-1].kind
+        return next((p.kind for p in self.kinds if p.holds_at(when)), self.kind)
 
 
 class Side(_Frozen):
@@ -83,6 +128,8 @@ class Side(_Frozen):
     capitals: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     institutions: tuple[Institution, ...] = ()
+    # Bodies outside the state: parties, opposition movements, armed and civic groups.
+    groups: tuple[Institution, ...] = ()
     media: tuple[Institution, ...] = ()
     topics: tuple[str, ...] = ()
     persons: tuple[Person, ...] = ()
@@ -124,6 +171,13 @@ class Watchlist(_Frozen):
                 return side.key
         return None
 
+    def side_names(self) -> tuple[tuple[str, str, str], ...]:
+        """Return (key, country name, demonym) per side, as alerts and reports name sides."""
+        return tuple(
+            (side.key, side.names[0], side.demonyms[0] if side.demonyms else side.names[0])
+            for side in self.sides
+        )
+
     def side(self, key: str) -> Side:
         """Return the side with that country key."""
         return next(side for side in self.sides if side.key == key)
@@ -150,7 +204,7 @@ class Watchlist(_Frozen):
                 out.append(WatchTerm(text, "capital", side.key, side.key))
             for text in side.places:
                 out.append(WatchTerm(text, "place", side.key, f"{side.key}:place:{text}"))
-            for inst in side.institutions:
+            for inst in (*side.institutions, *side.groups):
                 for text in (inst.name, *inst.aliases):
                     out.append(WatchTerm(text, "institution", side.key, f"{side.key}:{inst.name}"))
             for text in side.topics:
@@ -163,6 +217,12 @@ class Watchlist(_Frozen):
                     out.append(WatchTerm(text, "person", side.key, person.id))
         return tuple(out)
 
+    @cached_property
+    def bodies(self) -> dict[str, Institution]:
+        """Return institution or group actor id ("SYR:High Negotiations Committee") -> body."""
+        return {f"{side.key}:{body.name}": body
+                for side in self.sides for body in (*side.institutions, *side.groups)}
+
     def persons_named(self, text: str) -> list[tuple[str, Person]]:
         """Return (side, person) for every person whose name or alias equals text (any case)."""
         wanted = _fold(text)
@@ -171,6 +231,21 @@ class Watchlist(_Frozen):
             for side_key, person in self.persons.values()
             if any(_fold(alias) == wanted for alias in (person.name, *person.aliases))
         ]
+
+    def body_head(self, side_key: str, body: Institution, when: date | None) -> Person | None:
+        """Return the one person of that side who leads the body at the date, if exactly one
+        does: "the leader of the Syria's Tomorrow Movement" in 2017 is Ahmad Jarba."""
+        if when is None:
+            return None
+        names = [_fold(name) for name in (body.name, *body.aliases)]
+        heads = {
+            person.id: person
+            for person in self.side(side_key).persons
+            for role in person.roles
+            if role.level == "leader" and role.holds_at(when)
+            and any(name in _fold(role.office) for name in names)
+        }
+        return next(iter(heads.values())) if len(heads) == 1 else None
 
     def office_holder(self, side_key: str, office: str, when: date | None) -> Person | None:
         """Return the person of that side holding an office at a date, if exactly one does."""

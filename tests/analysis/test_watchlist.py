@@ -71,6 +71,33 @@ def test_invalid_watchlist_names_the_key(tmp_path: Path) -> None:
         load_watchlist(tmp_path, "bad")
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("persons: [{id: x, name: X, roles: [{office: o, level: leader, kind: rebel}]}]",
+         r"sides\.0\.persons\.0\.roles\.0: .*kind 'rebel' is not one of state, parliament"),
+        ("groups: [{name: G, kind: militia}]",
+         r"sides\.0\.groups\.0: .*kind 'militia' is not one of"),
+        ("groups: [{name: G, kinds: [{kind: gang, from: 2020-01-01}]}]",
+         r"sides\.0\.groups\.0\.kinds\.0: .*kind 'gang'"),
+    ],
+)
+def test_a_bad_kind_names_its_key_and_the_kinds(tmp_path: Path, entry: str, message: str) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        f"name: bad\ntitle: Bad\nsides:\n  - key: SYR\n    names: [Syria]\n    {entry}\n"
+        "  - key: RUS\n    names: [Russia]\n"
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_watchlist(tmp_path, "bad")
+
+
+def test_a_person_changes_kind_with_the_date(watchlist) -> None:  # type: ignore[no-untyped-def]
+    _, jamil = watchlist.persons["qadri-jamil"]
+    state, opposition = jamil.role_at(date(2013, 1, 1)), jamil.role_at(date(2018, 1, 1))
+    assert state is not None and state.kind == "state"
+    assert opposition is not None and opposition.kind == "opposition"
+
+
 def test_second_watchlist_works_by_adding_a_yaml_file(tmp_path: Path) -> None:
     from newsmon.cli.main import app
 
