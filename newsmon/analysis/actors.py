@@ -8,7 +8,15 @@ from datetime import date
 
 from spacy.tokens import Doc, Span, Token
 
-from newsmon.analysis.vocab import LEVEL_BY_WORD, OFFICE_SYNONYMS, ROLE_WORDS, canonical_office
+from newsmon.analysis.vocab import (
+    LEADER_WORDS,
+    LEVEL_BY_WORD,
+    NONSTATE_TITLE_WORDS,
+    OFFICE_SYNONYMS,
+    ROLE_WORDS,
+    canonical_office,
+    kind_of_words,
+)
 from newsmon.analysis.watchlist import LEVEL_RANK, Person, Watchlist, _fold
 from newsmon.models import Mention
 
@@ -49,6 +57,7 @@ def _person_mention(
     return Mention(
         sentence, ent.start_char, ent.end_char, ent.text, "PERSON", person.id, person.name,
         side, "person", role.office if role else None, role.level if role else None, inferred,
+        role.kind if role else None,
     )
 
 
@@ -59,7 +68,7 @@ def _person_side(token: Token) -> str | None:
     return None
 
 
-def _side_of_token(token: Token) -> str | None:
+def side_of_token(token: Token) -> str | None:
     """Return the side a ruler-tagged token belongs to (country, demonym, capital...)."""
     if token.ent_id_ and "|" in token.ent_id_:
         kind, side, _ = token.ent_id_.split("|", 2)
@@ -133,7 +142,7 @@ def _affiliation(tokens: list[Token]) -> str | None:
         previous = tokens[position - 1].lower_ if position else ""
         if previous in ("for", "to", "on", "in", "with"):
             continue
-        token_side = _side_of_token(token)
+        token_side = side_of_token(token)
         if token_side and side is None:
             side = token_side
         elif token.ent_type_ in ("NORP", "GPE", "ORG") and not token.ent_id_:
@@ -164,7 +173,7 @@ def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
     words = [t.lower_ for t in tokens]
     if not any(w in ROLE_WORDS for w in words):
         return None, None
-    phrase = " ".join(t.text for t in tokens if _side_of_token(t) is None and not t.is_punct)
+    phrase = " ".join(t.text for t in tokens if side_of_token(t) is None and not t.is_punct)
     phrase = re.sub(r"^(the|his|her|its|their)\s+", "", phrase.strip(), flags=re.IGNORECASE)
     # "minister of foreign affairs of [Syria]": the side was cut out, leaving a dangling "of".
     phrase = re.sub(r"(\s+(of|the|for|to|and))+$", "", phrase, flags=re.IGNORECASE)
@@ -172,6 +181,29 @@ def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
     if "deputy" in words:
         level = "deputy_minister"
     return canonical_office(phrase) if phrase else None, level
+
+
+def described_kind(tokens: list[Token], watchlist: Watchlist, when: date | None) -> str | None:
+    """Return the actor kind a title or description names: a listed body's kind at the date
+    ("head of the High Negotiations Committee"), else its kind words, else None."""
+    for token in tokens:
+        if token.ent_id_.startswith("institution|"):
+            body = watchlist.bodies.get(token.ent_id_.split("|", 2)[2])
+            if body is not None and body.kind_at(when) != "state":
+                return body.kind_at(when)
+    return kind_of_words([t.lower_ for t in tokens])
+
+
+def _nonstate_title(tokens: list[Token]) -> tuple[str | None, str | None]:
+    """Return (description, level) of a title outside the state, (None, None) without one."""
+    words = [t.lower_ for t in tokens]
+    if not any(w in NONSTATE_TITLE_WORDS or w.rstrip("s") in NONSTATE_TITLE_WORDS
+               for w in words):
+        return None, None
+    phrase = " ".join(t.text for t in tokens if not t.is_punct or t.text in ("'s", "-"))
+    phrase = re.sub(r"^(the|a|an|his|her|its|their)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    level = "leader" if any(w in LEADER_WORDS for w in words) else "member"
+    return phrase, level
 
 
 def _names_agree(name: str, person: Person) -> bool:
@@ -184,7 +216,7 @@ def _names_agree(name: str, person: Person) -> bool:
     return False
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     """Return a kebab-case id fragment for a name."""
     return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
 
@@ -224,9 +256,10 @@ class _Resolver:
                 kind = "boilerplate"  # "Daesh (banned in Russia)": a legal formula of the press
             elif kind in ("capital", "country") and _is_dateline(ent):
                 kind = "dateline"  # "MOSCOW (Sputnik) -": where the story was filed
+            body = self.watchlist.bodies.get(key) if kind == "institution" else None
             return Mention(
                 sentence, ent.start_char, ent.end_char, ent.text, ent.label_, key, ent.text,
-                side, kind,
+                side, kind, actor_kind=body.kind_at(self.when) if body else None,
             )
         if ent.label_ != "PERSON":
             return Mention(sentence, ent.start_char, ent.end_char, ent.text, ent.label_)
@@ -245,14 +278,21 @@ class _Resolver:
         side, tokens = _title_before(ent)
         if side is None:
             side, tokens = _title_after(ent)
-        office, level = _role_from_tokens(tokens) if side else (None, None)
+        actor_kind = described_kind(tokens, self.watchlist, self.when) if side else None
+        if actor_kind not in (None, "state"):
+            # "Qadri Jamil, a leader of the Syrian opposition", "Syrian Kurdish politician X".
+            office, level = _nonstate_title(tokens)
+        else:
+            actor_kind = "state"
+            office, level = _role_from_tokens(tokens) if side else (None, None)
         if side and office:
             holder = self.watchlist.office_holder(side, office, self.when)
             if holder is not None and _names_agree(name, holder):
                 return _person_mention(ent, holder, side, self.when, sentence)
             mention = Mention(
                 sentence, ent.start_char, ent.end_char, ent.text, "PERSON",
-                f"inferred:{side}:{_slug(name)}", name, side, "person", office, level, True,
+                f"inferred:{side}:{slug(name)}", name, side, "person", office, level, True,
+                actor_kind,
             )
             self.inferred[last] = mention
             return mention
@@ -322,11 +362,11 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
             or (tokens[j + 1].lower_ == "," and j + 2 < len(tokens)
                 and tokens[j + 2].lower_ in _OFFICE_WORDS and tokens[j].lower_ in _OFFICE_WORDS)
             # "top Syrian diplomat": a side inside the title names whose office it is.
-            or (_side_of_token(tokens[j + 1]) and j + 2 < len(tokens)
+            or (side_of_token(tokens[j + 1]) and j + 2 < len(tokens)
                 and tokens[j + 2].lower_ in _OFFICE_WORDS)
         ):
             j += 1
-            inner_side = inner_side or (_side_of_token(tokens[j]) or "")
+            inner_side = inner_side or (side_of_token(tokens[j]) or "")
         while j > i and tokens[j].lower_ in ("of", "and"):
             j -= 1  # "minister of" before "the Syrian Arab Republic": the office ends earlier
         office_end = j
@@ -337,10 +377,10 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
         while k - 1 >= 0 and (
             tokens[k - 1].lower_ in _OFFICE_WORDS
             or tokens[k - 1].lower_ in ("'s", "’s", "and", "deputy", *_TRANSIENT_OFFICE_WORDS)
-            or _side_of_token(tokens[k - 1])
+            or side_of_token(tokens[k - 1])
         ):
             k -= 1
-            side = side or (_side_of_token(tokens[k]) or "")
+            side = side or (side_of_token(tokens[k]) or "")
         possessive = tokens[k - 1].lower_ if k - 1 >= 0 else ""
         followed_by_name = j + 1 < len(tokens) and tokens[j + 1].ent_type_ == "PERSON"
         # "Lavrov, the Russian foreign minister": an apposition names the holder. A person of
@@ -352,12 +392,12 @@ def _office_phrases(sent: Span) -> list[tuple[int, int, str, str]]:
         )
         if not followed_by_name and not preceded_by_name:
             office_start = next(
-                (n for n in range(k, office_end + 1) if not _side_of_token(tokens[n])
+                (n for n in range(k, office_end + 1) if not side_of_token(tokens[n])
                  and tokens[n].lower_ not in ("'s", "’s")), i,
             )
             phrase = " ".join(t.text for t in tokens[office_start : office_end + 1])
             phrase = " ".join(t.text for t in tokens[office_start : office_end + 1]
-                              if not _side_of_token(t) and t.lower_ not in _TRANSIENT_OFFICE_WORDS)
+                              if not side_of_token(t) and t.lower_ not in _TRANSIENT_OFFICE_WORDS)
             found.append((tokens[k].i, tokens[j].i + 1,
                           side or inner_side or tail_side or possessive, phrase))
         i = j + 1
@@ -417,70 +457,8 @@ def resolve_offices(
                 out.append(Mention(
                     sentence, span.start_char, span.end_char, span.text, "PERSON", holder.id,
                     holder.name, side, "office", role.office if role else office,
-                    role.level if role else None, True,
+                    role.level if role else None, True, role.kind if role else None,
                 ))
-    return out
-
-
-_GROUP_WORDS = frozenset(["delegation", "officials", "diplomats", "delegations"])
-
-
-def resolve_groups(doc: Doc, watchlist: Watchlist) -> list[Mention]:
-    """Return mentions of a side's official group: "a Russian delegation", "Syria's officials".
-
-    Such a group stands for its side in a meeting when no member is named.
-    """
-    out: list[Mention] = []
-    index = {sent.start: i for i, sent in enumerate(doc.sents)}
-    for sent in doc.sents:
-        tokens = list(sent)
-        for position, token in enumerate(tokens):
-            if token.lower_ not in _GROUP_WORDS:
-                continue
-            side = None
-            for back in range(position - 1, max(position - 4, -1), -1):
-                side = _side_of_token(tokens[back])
-                if side or tokens[back].pos_ not in ("ADJ", "NOUN", "PART", "PROPN"):
-                    break
-            if not side:
-                continue
-            name = f"{watchlist.side(side).names[0]} {token.lower_}"
-            out.append(Mention(
-                index[sent.start], token.idx, token.idx + len(token), token.text, "NORP",
-                f"{side}:group", name, side, "group", "delegation", "official", True,
-            ))
-    return out
-
-
-def resolve_group_anaphora(
-    doc: Doc, mentions: list[Mention], watchlist: Watchlist
-) -> list[Mention]:
-    """Return group mentions for "the delegation" (the last group named before it) and "his
-    delegation" (the group of the last person named before it)."""
-    out: list[Mention] = []
-    index = {sent.start: i for i, sent in enumerate(doc.sents)}
-    taken = {m.start for m in mentions}
-    for token in doc:
-        if token.lower_ not in _GROUP_WORDS or token.idx in taken or token.i == 0:
-            continue
-        determiner = doc[token.i - 1].lower_
-        if determiner in ("his", "her"):
-            kinds = ("person", "office")
-        elif determiner in ("the", "its", "their"):
-            kinds = ("group",)
-        else:
-            continue
-        before = [m for m in (*mentions, *out) if m.end <= token.idx and m.side
-                  and m.kind in kinds]
-        if not before:
-            continue
-        side = before[-1].side
-        assert side is not None
-        out.append(Mention(
-            index[token.sent.start], token.idx, token.idx + len(token), token.text, "NORP",
-            f"{side}:group", f"{watchlist.side(side).names[0]} {token.lower_}", side, "group",
-            "delegation", "official", True,
-        ))
     return out
 
 
@@ -561,18 +539,11 @@ def corefer_named_persons(mentions: list[Mention], watchlist: Watchlist) -> list
     return out
 
 
-def resolve_mentions(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
-    """Return every entity mention of the document, resolved to actors at the date."""
+def resolve_entities(doc: Doc, watchlist: Watchlist, when: date | None) -> list[Mention]:
+    """Return the mentions of the document's entity spans, resolved to actors at the date."""
     resolver = _Resolver(doc, watchlist, when)
-    mentions = [
+    return [
         mention
         for ent in doc.ents
         if ent.label_ in _ENTITY_LABELS and (mention := resolver.resolve(ent)) is not None
     ]
-    mentions = corefer_named_persons(mentions, watchlist)
-    mentions.extend(resolve_markers(doc, watchlist))
-    mentions.extend(resolve_offices(doc, mentions, watchlist, when))
-    mentions.extend(resolve_groups(doc, watchlist))
-    mentions.sort(key=lambda m: (m.start, m.end))
-    mentions.extend(resolve_group_anaphora(doc, mentions, watchlist))
-    return sorted(mentions, key=lambda m: (m.start, m.end))

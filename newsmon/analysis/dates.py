@@ -481,7 +481,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
     ),
     _pattern(
         "relative_day",
-        rf"\b(?P<t>{_alternation(_RELATIVE_DAYS)}){_WORD_END}",
+        # Not after a possessive: "Syria's tomorrow", "Russia's today" name a future or a
+        # present (and movements and outlets: "Syria's Tomorrow Movement"), not a day.
+        rf"(?<!'s )(?<!\u2019s )\b(?P<t>{_alternation(_RELATIVE_DAYS)}){_WORD_END}",
         _resolve_relative_day,
     ),
     _pattern(

@@ -368,10 +368,14 @@ def _participants(mentions: list[Mention]) -> tuple[Participant, ...]:
         if m.role is None and not m.inferred:
             continue
         if m.inferred and m.kind != "group" and m.level in (None, "official"):
-            continue  # an unknown "leader of a movement" is not an official of the state
+            # An unknown "official" with no office we could read is no participant; a person
+            # described by a kind outside the state ("a leader of the opposition") has the
+            # level "leader" or "member" and is one.
+            continue
         if m.actor_id and m.side and m.kind in _PARTICIPANT_KINDS and m.actor_id not in seen:
             seen[m.actor_id] = Participant(
-                m.actor_id, m.name or m.text, m.side, m.role, m.level, m.inferred
+                m.actor_id, m.name or m.text, m.side, m.role, m.level, m.inferred,
+                m.actor_kind or "state",
             )
     return tuple(
         sorted(seen.values(), key=lambda p: (p.side, LEVEL_RANK.get(p.level or "former", 99)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from newsmon.models import EventMention, Participant
+from newsmon.models import EventMention, Participant, event_kind
 
 _FAMILY = {"meeting": "meeting", "visit": "meeting", "call": "call"}
 
@@ -89,13 +89,18 @@ def same_event(a: EventMention, b: EventMention) -> bool:
     # A group stands for its side only between two-sided reports of a known day: an undated
     # plan ("al-Sharaa's coming visit") must not join whatever talks a delegation held, nor a
     # delegation's arrival the talks of the next day.
-    stand_in = a.date is not None and b.date is not None and all(
+    # Nor do reports of different kinds: Bogdanov's talks with the foreign minister and his
+    # talks with an opposition leader on the same day in Moscow are two meetings (issue 16).
+    same_kind = (event_kind(p.kind for p in a.participants)
+                 == event_kind(p.kind for p in b.participants))
+    stand_in = same_kind and a.date is not None and b.date is not None and all(
         len({p.side for p in r.participants}) == 2 for r in (a, b))
     if participants_overlap(a.participants, b.participants, groups_stand_in=stand_in):
         return True
     same_day = a.date_precision == b.date_precision == "day" and a.date == b.date
     return (
         same_day
+        and same_kind
         and shares_a_side(a.participants, b.participants)
         and places_compatible(a.place, b.place)
     )

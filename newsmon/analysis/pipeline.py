@@ -9,9 +9,9 @@ from datetime import date
 
 from spacy.language import Language
 
-from newsmon.analysis.actors import resolve_mentions
 from newsmon.analysis.events import find_event_mentions, is_new
 from newsmon.analysis.identity import consolidate
+from newsmon.analysis.mentions import resolve_mentions
 from newsmon.analysis.nlp import may_name_both_sides, prefilter
 from newsmon.analysis.relevance import Word, score_relevance, sentence_sides
 from newsmon.analysis.watchlist import Watchlist

@@ -253,6 +253,11 @@ def sentence_sides(
             listed_names[i].add(mention.side)
             continue
         sides[i].add(mention.side)
+        if mention.kind == "institution" and mention.actor_kind not in (None, "state"):
+            # A body outside the state named alone ("Syrian Democratic Forces fighters") places
+            # its side in the story but speaks or acts for no state; its people, named or as a
+            # delegation, count like officials (issue 16).
+            continue
         if mention.kind in _OFFICIAL_KINDS:
             officials[i].add(mention.side)
         span = _token_span(sentences[i], mention) if i < len(sentences) else range(0)

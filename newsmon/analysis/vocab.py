@@ -50,6 +50,48 @@ LEVEL_BY_WORD = {
     "chief": "official",
 }
 
+# Words of a title or of a group's description that say what kind of actor it is (issue 16).
+# Checked in this order, so the first kind with a word wins: a "former" minister is former
+# whatever he was, "opposition party" is opposition, "Kurdish fighters" an armed group.
+KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("former", frozenset(["former", "ex", "exiled"])),
+    ("parliament", frozenset(
+        ["parliament", "parliamentary", "parliamentarian", "parliamentarians", "duma",
+         "lawmaker", "lawmakers", "legislator", "legislators", "mp", "mps", "senator",
+         "senators"])),
+    ("armed_group", frozenset(
+        ["militia", "militias", "rebel", "rebels", "fighters", "brigade", "brigades", "faction",
+         "factions", "insurgent", "insurgents", "armed", "militant", "militants"])),
+    ("opposition", frozenset(
+        ["opposition", "dissident", "dissidents", "platform", "coalition", "kurdish",
+         "politician", "politicians", "movement", "revolutionary"])),
+    ("party", frozenset(["party", "parties", "ba'ath", "baath"])),
+    ("civic", frozenset(
+        ["mufti", "patriarch", "sheikh", "cleric", "clerics", "bishop", "archbishop", "tribal",
+         "tribe", "tribes", "elders", "civil", "religious", "spiritual", "community", "public",
+         "business", "businessman", "businessmen", "society", "activist", "activists",
+         "druze", "alawite"])),
+)
+# Title words that name a person by a kind outside the state ("Kurdish politician X"): with a
+# side and a kind word they make an inferred actor, as offices do for officials.
+NONSTATE_TITLE_WORDS = frozenset(
+    ["politician", "activist", "figure", "member", "co-chair", "lawmaker", "mp", "senator",
+     "cleric", "sheikh", "mufti", "patriarch", "bishop", "dissident", "founder", "coordinator",
+     "chairwoman", "commander", "leader", "head", "chairman", "secretary", "representative"]
+)
+# Title words of someone who heads a body: the participant's level is "leader", else "member".
+LEADER_WORDS = frozenset(
+    ["leader", "head", "chairman", "chairwoman", "chair", "co-chair", "president", "secretary",
+     "founder", "coordinator", "chief", "commander", "speaker", "mufti", "patriarch"]
+)
+
+
+def kind_of_words(words: list[str]) -> str | None:
+    """Return the actor kind the words describe (KIND_WORDS order), None for none."""
+    folded = {w.lower() for w in words}
+    return next((kind for kind, vocab in KIND_WORDS if folded & vocab), None)
+
+
 # Bilateral-relations vocabulary (lemmas / lower-case words) for the relevance score.
 RELATION_TERMS = frozenset(
     ["relations", "ties", "relationship", "cooperation", "cooperate", "bilateral", "partnership", "partner", "ally", "allies", "alliance", "support", "supported", "backing", "backed", "backer", "agreement", "agreements", "accord", "deal", "treaty", "talks", "met", "meet", "meeting", "meetings", "visit", "visited", "visits", "call", "called", "phone", "telephone", "discuss", "discussed", "discussion", "negotiation", "negotiations", "consultations", "envoy", "ambassador", "embassy", "base", "bases", "airbase", "military", "troops", "forces", "airstrike", "airstrikes", "strikes", "strike", "bombing", "bombed", "raids", "warplanes", "jets", "aid", "humanitarian", "sanctions", "trade", "investment", "reconstruction", "veto", "resolution", "security", "counterpart", "delegation", "summit", "condemned", "condemn", "accused", "welcomed", "invited", "invitation", "intervention", "campaign", "operation"]

@@ -9,14 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsmon.evaluation.cases import load_cases, run_analysis
-from newsmon.evaluation.evaluate import (
-    check_floors,
-    evaluate,
-    format_report,
-    load_floors,
-    report_to_json,
-    update_baseline,
-)
+from newsmon.evaluation.evaluate import evaluate, format_report, report_to_json
+from newsmon.evaluation.gate import check_floors, load_floors, update_baseline
 
 
 def main(argv: Sequence[str] | None = None) -> int:

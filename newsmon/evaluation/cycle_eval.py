@@ -151,7 +151,7 @@ def stored_meetings(con: duckdb.DuckDBPyConnection) -> list[StoredMeeting]:
     ).fetchall()
     people: dict[str, list[Participant]] = {}
     for event_id, *participant in con.execute(
-        "SELECT event_id, actor_id, name, country, role, level, inferred "
+        "SELECT event_id, actor_id, name, country, role, level, inferred, kind "
         "FROM event_participants ORDER BY rowid"
     ).fetchall():
         people.setdefault(event_id, []).append(Participant(*participant))

@@ -6,14 +6,11 @@ results in. `python -m newsmon.evaluation` wires them together for a terminal or
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from newsmon.analysis.pipeline import Analysis
@@ -25,7 +22,8 @@ from newsmon.models import EventMention, Participant
 # An event counts as a reported meeting only when it happened and is face to face.
 MEETING_TYPES = ("meeting", "visit")
 MEETING_STATUS = "occurred"
-METRICS = ("relevance_precision", "relevance_recall", "meeting_precision", "meeting_recall")
+METRICS = ("relevance_precision", "relevance_recall", "meeting_precision", "meeting_recall",
+           "meeting_state_precision", "meeting_state_recall")
 
 # The baseline's meeting words; word-start bounded so that "metres" or "methods" do not count.
 _BASELINE_MEETING = re.compile(r"\b(?:met|meetings?|talks|visit(?:s|ed|ing)?)\b", re.IGNORECASE)
@@ -83,24 +81,37 @@ def gold_name_sides(gold_name: str, watchlist: Watchlist) -> frozenset[str]:
 
 
 def participants_match(
-    gold_names: Sequence[str], participants: Sequence[Participant], watchlist: Watchlist
+    gold_names: Sequence[str], participants: Sequence[Participant], watchlist: Watchlist,
+    kind: str = "state",
 ) -> bool:
-    """Return True when each side named in gold has a matching predicted participant."""
+    """Return True when each side named in gold has a matching predicted participant.
+
+    kind: the gold meeting's kind. A gold name the watchlist does not know ("Syrian opposition
+    representatives", "leader of the Popular Front") in a meeting outside the state is matched
+    by a predicted group or inferred participant of that kind.
+    """
     if not gold_names:
         return True  # "consultations held in Damascus": the label names nobody
     sides = {name: gold_name_sides(name, watchlist) for name in gold_names}
     required = frozenset().union(*sides.values())
+
+    def matches(name: str, p: Participant) -> bool:
+        return name_matches(name, p, watchlist) or (
+            kind != "state" and not sides[name] and p.kind == kind and p.inferred
+        )
+
     if not required:
         # No gold name is in the watchlist, so sides are unknown: any one name must match.
-        return any(name_matches(n, p, watchlist) for n in gold_names for p in participants)
+        return any(matches(n, p) for n in gold_names for p in participants)
     for side in required:
         # Names the watchlist does not know (a third party, a new official) may count for
         # either side, but only through the predicted participant's side.
         names = [n for n in gold_names if not sides[n] or side in sides[n]]
-        if not any(
-            name_matches(n, p, watchlist) for n in names for p in participants if p.side == side
-        ):
+        if not any(matches(n, p) for n in names for p in participants if p.side == side):
             return False
+    if kind != "state":
+        # The meeting is of that kind only if a participant of that kind was found.
+        return any(p.kind == kind for p in participants)
     return True
 
 
@@ -108,7 +119,7 @@ def meeting_matches(
     gold: GoldMeeting, event: EventMention, watchlist: Watchlist, strict: bool = False
 ) -> bool:
     """Return True when a predicted event reports the gold meeting (participants and date)."""
-    return participants_match(gold.participants, event.participants, watchlist) and (
+    return participants_match(gold.participants, event.participants, watchlist, gold.kind) and (
         dates_compatible(gold.date, event.date, event.date_precision, strict)
     )
 
@@ -197,15 +208,20 @@ class EvalReport:
     # Occurred meetings predicted in articles the relevance stage rejected (still scored).
     meetings_in_irrelevant: int = 0
     errors_by_tag: dict[str, dict[str, int]] = field(default_factory=dict)
+    # State meetings only: gold meetings of kind state, predicted events whose participants
+    # are all of the state (the figure before issue 16 counted every kind).
+    meetings_state: MeetingCounts = field(default_factory=MeetingCounts)
 
     @property
     def figures(self) -> dict[str, float]:
-        """Return the four gated figures by metric name."""
+        """Return the gated figures by metric name."""
         return {
             "relevance_precision": self.relevance.precision,
             "relevance_recall": self.relevance.recall,
             "meeting_precision": self.meetings.precision,
             "meeting_recall": self.meetings.recall,
+            "meeting_state_precision": self.meetings_state.precision,
+            "meeting_state_recall": self.meetings_state.recall,
         }
 
 
@@ -321,6 +337,7 @@ def evaluate(
     rel: Counter[str] = Counter()
     base_rel: Counter[str] = Counter()
     meet: Counter[str] = Counter()
+    meet_state: Counter[str] = Counter()
     base_meet: Counter[str] = Counter()
     errors: list[EvalError] = []
     in_irrelevant = 0
@@ -365,6 +382,7 @@ def evaluate(
                 "meeting_fn", case.id, _describe_gold(g), near, evidence,
                 _why_missed(g, analysis.events, watchlist), case.tags,
             ))
+        meet_state.update(_state_counts(gold.meetings, predicted, watchlist, strict_dates))
         # Keyword baseline, article level: one predicted meeting that matches all gold ones.
         base_meet["gold"] += len(counted)
         if baseline_meeting(text):
@@ -385,6 +403,23 @@ def evaluate(
         errors=tuple(errors),
         meetings_in_irrelevant=in_irrelevant,
         errors_by_tag={tag: dict(kinds) for tag, kinds in sorted(by_tag.items())},
+        meetings_state=_meeting_counts(meet_state),
+    )
+
+
+def _state_counts(
+    gold: Sequence[GoldMeeting], predicted: Sequence[EventMention], watchlist: Watchlist,
+    strict: bool,
+) -> Counter[str]:
+    """Return the meeting counts of one case restricted to state meetings."""
+    state_gold = [g for g in gold if g.kind == "state"]
+    state_events = [e for e in predicted if all(p.kind == "state" for p in e.participants)]
+    return Counter(
+        gold=len(state_gold), predicted=len(state_events),
+        matched=sum(any(meeting_matches(g, e, watchlist, strict) for g in state_gold)
+                    for e in state_events),
+        found=sum(any(meeting_matches(g, e, watchlist, strict) for e in state_events)
+                  for g in state_gold),
     )
 
 
@@ -406,18 +441,23 @@ def _meeting_counts(counts: Counter[str]) -> MeetingCounts:
 # --------------------------------------------------------------------------- output
 
 
+def _counts(m: MeetingCounts) -> str:
+    """Return the meeting counts as one table cell."""
+    return f"predicted={m.predicted} matched={m.matched} gold={m.gold} found={m.found}"
+
+
 def format_report(report: EvalReport, *, max_errors: int | None = None) -> str:
     """Return the report as a plain-text table followed by the error list."""
     r, m = report.relevance, report.meetings
     br, bm = report.baseline_relevance, report.baseline_meetings
+    ms = report.meetings_state
     rows = [
         ("", "P", "R", "F1", "counts"),
         ("relevance  ours", *_prf(r), f"tp={r.tp} fp={r.fp} fn={r.fn} tn={r.tn}"),
         ("relevance  keyword", *_prf(br), f"tp={br.tp} fp={br.fp} fn={br.fn} tn={br.tn}"),
-        ("meetings   ours", *_prf(m),
-         f"predicted={m.predicted} matched={m.matched} gold={m.gold} found={m.found}"),
-        ("meetings   keyword", *_prf(bm),
-         f"predicted={bm.predicted} matched={bm.matched} gold={bm.gold} found={bm.found}"),
+        ("meetings   ours", *_prf(m), _counts(m)),
+        ("meetings   state only", *_prf(ms), _counts(ms)),
+        ("meetings   keyword", *_prf(bm), _counts(bm)),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{report.cases} cases"]
@@ -473,6 +513,7 @@ def report_to_json(report: EvalReport) -> dict[str, Any]:
         "cases": report.cases,
         "relevance": score(report.relevance),
         "meetings": score(report.meetings),
+        "meetings_state": score(report.meetings_state),
         "baseline": {
             "relevance": score(report.baseline_relevance),
             "meetings": score(report.baseline_meetings),
@@ -481,80 +522,3 @@ def report_to_json(report: EvalReport) -> dict[str, Any]:
         "errors": [{**asdict(e), "tags": list(e.tags)} for e in report.errors],
         "errors_by_tag": report.errors_by_tag,
     }
-
-
-# --------------------------------------------------------------------------- gate
-
-
-def floor_of(value: float) -> float:
-    """Return value rounded down to 2 decimals (a floor never exceeds what was measured)."""
-    # The epsilon keeps 0.29 (stored as 0.28999...) from dropping to 0.28.
-    return math.floor(value * 100 + 1e-9) / 100
-
-
-def load_floors(path: Path) -> dict[str, float]:
-    """Return the pinned floors of a baseline file (empty when the file does not exist)."""
-    if not Path(path).exists():
-        return {}
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {name: float(value) for name, value in data.get("floors", {}).items()}
-
-
-def check_floors(report: EvalReport, floors: Mapping[str, float]) -> list[str]:
-    """Return one message per figure below its pinned floor (empty when the gate passes)."""
-    figures = report.figures
-    return [
-        f"{name} {figures[name]:.4f} < floor {floor:.2f}"
-        for name, floor in floors.items()
-        if name in figures and figures[name] < floor
-    ]
-
-
-class FloorRegression(ValueError):
-    """A run below a pinned floor, where lowering the floor was not allowed."""
-
-
-def update_baseline(
-    report: EvalReport,
-    path: Path,
-    allow_regression: bool = False,
-    *,
-    reason: str | None = None,
-    today: date | None = None,
-) -> dict[str, float]:
-    """Return the floors written to path: raised to this run, lowered only if allow_regression."""
-    path = Path(path)
-    baseline: dict[str, Any] = (
-        json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    )
-    old = {name: float(value) for name, value in baseline.get("floors", {}).items()}
-    new = {name: floor_of(value) for name, value in report.figures.items()}
-    lowered = [f"{n} {old[n]:.2f} -> {new[n]:.2f}" for n in METRICS if n in old and new[n] < old[n]]
-    if lowered and not allow_regression:
-        raise FloorRegression(
-            "refusing to lower floor(s): " + "; ".join(lowered)
-            + " (fix the regression, or pass allow_regression=True / --allow-regression with a"
-            " reason)"
-        )
-    floors = dict(old)
-    for name in METRICS:
-        floors[name] = new[name] if allow_regression else max(new[name], old.get(name, 0.0))
-    changes = {n: [old.get(n), floors[n]] for n in METRICS if old.get(n) != floors[n]}
-    history = list(baseline.get("history", []))
-    if changes:
-        entry: dict[str, Any] = {"date": (today or date.today()).isoformat(), "changes": changes}
-        if lowered:
-            entry["lowered_because"] = reason or "(no reason given)"
-        history.append(entry)
-    baseline.update({
-        "floors": floors,
-        "measured": {n: round(v, 4) for n, v in report.figures.items()},
-        "cases": report.cases,
-        "history": history,
-    })
-    baseline.setdefault(
-        "note", "floors for tests/evaluation/test_devset_gate.py (rounded down); raise them with "
-        "`python -m newsmon.evaluation --devset --update-baseline`",
-    )
-    path.write_text(json.dumps(baseline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return floors

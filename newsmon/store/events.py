@@ -50,7 +50,7 @@ def _stored_candidates(
     parts: dict[str, list[Participant]] = {row[0]: [] for row in rows}
     if rows:
         for event_id, *participant in con.execute(
-            "SELECT event_id, actor_id, name, country, role, level, inferred "
+            "SELECT event_id, actor_id, name, country, role, level, inferred, kind "
             "FROM event_participants WHERE list_contains(?, event_id) ORDER BY rowid",
             [list(parts)],
         ).fetchall():
@@ -92,8 +92,9 @@ def store_event(
     else:
         became_new = _merge_into(con, event_id, event, seen_at)
     con.executemany(
-        "INSERT INTO event_participants VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [[event_id, p.actor_id, p.name, p.side, p.role, p.level, p.inferred]
+        "INSERT INTO event_participants (event_id, actor_id, name, country, role, level, "
+        "inferred, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[event_id, p.actor_id, p.name, p.side, p.role, p.level, p.inferred, p.kind]
          for p in event.participants],
     )
     inserted = con.execute(
@@ -174,7 +175,7 @@ def event_alert_facts(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str
     # Highest office first within each side (LEVELS order), so the headline leads with the
     # principals: "Putin — al-Shaibani, Abu Qasra".
     participants = con.execute(
-        "SELECT name, country, role FROM event_participants WHERE event_id = ? "
+        "SELECT name, country, role, kind FROM event_participants WHERE event_id = ? "
         "ORDER BY country, coalesce(list_position(?, level), 99), name",
         [event_id, list(LEVELS)],
     ).fetchall()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.analysis.actors import resolve_mentions
+from newsmon.analysis.mentions import resolve_mentions
 
 # Press formulas ("banned in Russia") and datelines ("MOSCOW (Sputnik) -") name a side without
 # making it a party to the story; the same words inside news do.

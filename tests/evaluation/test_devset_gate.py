@@ -17,14 +17,8 @@ import pytest
 
 from newsmon.evaluation.cases import load_cases, run_analysis
 from newsmon.evaluation.devset import DevsetError, load_devset, write_cases
-from newsmon.evaluation.evaluate import (
-    METRICS,
-    EvalReport,
-    check_floors,
-    evaluate,
-    format_report,
-    load_floors,
-)
+from newsmon.evaluation.evaluate import METRICS, EvalReport, evaluate, format_report
+from newsmon.evaluation.gate import check_floors, load_floors
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"  # relative to the repo root, wherever it is checked out

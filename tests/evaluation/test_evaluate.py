@@ -13,18 +13,20 @@ from newsmon.analysis.watchlist import Watchlist
 from newsmon.evaluation.cases import Case, CaseError, Gold, GoldMeeting, case_to_json, load_cases
 from newsmon.evaluation.evaluate import (
     EvalReport,
-    FloorRegression,
     baseline_meeting,
     baseline_relevant,
-    check_floors,
     dates_compatible,
     evaluate,
-    floor_of,
     format_report,
-    load_floors,
     name_matches,
     participants_match,
     report_to_json,
+)
+from newsmon.evaluation.gate import (
+    FloorRegression,
+    check_floors,
+    floor_of,
+    load_floors,
     update_baseline,
 )
 from newsmon.models import EventMention, Participant
@@ -341,6 +343,8 @@ def test_update_baseline_raises_floors_and_refuses_to_lower(
     assert floors == {
         "relevance_precision": 0.5, "relevance_recall": 0.66,
         "meeting_precision": 0.5, "meeting_recall": 0.5,
+        # Every gold meeting of the fixture is a state meeting.
+        "meeting_state_precision": 0.5, "meeting_state_recall": 0.5,
     }
     assert load_floors(path) == floors and check_floors(report, floors) == []
     # A better run elsewhere pinned a higher floor: this run may not lower it.
