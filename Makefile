@@ -63,4 +63,4 @@ run: $(STAMP)
 # prints where).
 report-check: $(STAMP)
 	@test -x /usr/bin/chromium || { echo "report-check needs /usr/bin/chromium: apt-get update && apt-get install -y chromium"; exit 1; }
-	$(BIN)/python -m pytest -q -s tests/analyst/test_analyst.py -k "report or console"
+	$(BIN)/python -m pytest -q -s tests/analyst/test_analyst.py tests/analyst/test_report_kinds.py -k "report or console or kind"

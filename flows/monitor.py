@@ -22,7 +22,7 @@ from flows.runners import fanout_width, task_runner_from_env
 from flows.stages import BatchAhead, analyse_stage
 from newsmon.alerts.policy import AlertPolicy, idle_channel_warnings
 from newsmon.analysis.pipeline import AnalysisRules
-from newsmon.analysis.watchlist import load_watchlist
+from newsmon.analysis.watchlist import Watchlist, load_watchlist
 from newsmon.articles.dedup import DuplicateIndex, duplicate_index, mark_duplicates
 from newsmon.articles.extract import ExtractionRules
 from newsmon.articles.workers import worker_count
@@ -312,7 +312,7 @@ class BatchTotals:
 def _stages(cycle: Cycle) -> dict[str, Any]:
     """Return the summary of the cycle's stages, each timed and logged as one structured line."""
     polled = poll_step(cycle)
-    rules = cycle_rules(cycle.settings, cycle.queue_alerts)
+    rules = cycle_rules(cycle.settings, cycle.queue_alerts, cycle.watchlist)
     totals = process_batches(cycle, rules, polled.new_items)
     health = feed_health_step(cycle, polled.polls)
     # Test hook (NEWSMON_FAULT=after_store): die here, events and their alerts committed and
@@ -354,7 +354,7 @@ def poll_step(cycle: Cycle) -> Polled:
     return Polled(polls, items, new_items)
 
 
-def cycle_rules(settings: Settings, queue_alerts: bool) -> CycleRules:
+def cycle_rules(settings: Settings, queue_alerts: bool, watchlist: Watchlist) -> CycleRules:
     """Return the settings slices of the batch steps (no alerts queued without queue_alerts)."""
     politeness = Politeness(
         settings.fetch.global_concurrency, settings.fetch.per_host_concurrency,
@@ -367,7 +367,7 @@ def cycle_rules(settings: Settings, queue_alerts: bool) -> CycleRules:
         settings.events.alert_types, settings.events.alert_planned,
         settings.events.max_article_age_days,
     )
-    policy = AlertPolicy.from_settings(settings.alerts)
+    policy = AlertPolicy.from_settings(settings.alerts, watchlist)
     if not queue_alerts:
         # Backfill without --send: events are stored as seen, but nothing is queued, now or by
         # a later report (no first alert, no update).

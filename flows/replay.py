@@ -180,7 +180,7 @@ def _replay(
                     rewrite_article(con, row, now)
                 stored = store_pages(
                     con, work, by_id, watchlist.name, watchlist.title,
-                    AlertPolicy.from_settings(settings.alerts),
+                    AlertPolicy.from_settings(settings.alerts, watchlist),
                     AlertRules(settings.events.alert_types, settings.events.alert_planned,
                                settings.events.max_article_age_days),
                     now, now,

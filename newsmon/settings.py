@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from newsmon.models import KINDS, ActorKind
 from newsmon.urls import is_http_url
 
 # Keys that hold secrets: accepted only from the environment or a Prefect block, never from YAML,
@@ -109,6 +110,9 @@ class AlertRoute(Section):
 
     watchlist: str | None = None
     types: tuple[str, ...] | None = None
+    # Kinds of event (newsmon.analysis.watchlist.KINDS; any if unset): "opposition" routes
+    # the meetings with the Syrian opposition.
+    kinds: tuple[ActorKind, ...] | None = None
     channels: tuple[Channel, ...]
 
 
@@ -150,6 +154,9 @@ class AlertSettings(Section):
     timeout_s: float = Field(default=10.0, gt=0)
     updates: bool = True  # follow-up messages: planned -> occurred, more sources
     max_updates_per_event_per_cycle: int = Field(default=1, ge=0)
+    # The kinds of event that alert at all (issue 16); by default every kind. An event's kind is
+    # its participants' first kind outside the state ("opposition"), else "state".
+    kinds: tuple[ActorKind, ...] = KINDS
     digest: bool = False  # flows/digest.py sends the day's digest only when true
     digest_channels: tuple[Channel, ...] | None = None  # default: `channels`
 

@@ -113,7 +113,7 @@ def _slack_payloads_validate(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every Slack payload the code builds during a test pass Slack's documented limits."""
     import newsmon.alerts.digest
     import newsmon.alerts.notify
-    from newsmon.alerts.render import validate_slack_payload
+    from newsmon.alerts.slack_check import validate_slack_payload
 
     def checked(build):  # type: ignore[no-untyped-def]
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from newsmon.alerts.render import validate_slack_payload
+from newsmon.alerts.slack_check import validate_slack_payload
 
 # The token part of the URL: tests grep logs, databases and artifacts for it.
 TOKEN = "XOXBwebhookTOKEN7c1e"

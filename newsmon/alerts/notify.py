@@ -16,7 +16,8 @@ from newsmon.analysis.dates import format_date
 
 
 def alert_event(
-    facts: dict[str, Any], kind: str, watchlist_title: str, change: str | None = None
+    facts: dict[str, Any], kind: str, watchlist_title: str, change: str | None = None,
+    sides: str = "",
 ) -> AlertEvent:
     """Return the AlertEvent for stored event facts (see store.events.event_alert_facts)."""
     return AlertEvent(
@@ -26,11 +27,12 @@ def alert_event(
         status=facts["status"],
         date=format_date(facts["date"], facts["date_precision"] or "day"),
         place=facts["place"],
-        participants=tuple(AlertParticipant(n, c, r) for n, c, r in facts["participants"]),
+        participants=tuple(AlertParticipant(*p) for p in facts["participants"]),
         evidence=facts["evidence"],
         sources=tuple(AlertSource(u, t, s, p) for u, t, s, p in facts["sources"]),
         watchlist_title=watchlist_title,
         change=change,
+        sides=sides,
     )
 
 

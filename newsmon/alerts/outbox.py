@@ -16,6 +16,7 @@ import duckdb
 
 from newsmon.alerts.notify import alert_event, channel_payload
 from newsmon.alerts.policy import AlertPolicy, update_change
+from newsmon.models import event_kind
 from newsmon.store.events import event_alert_facts
 
 FIRST_KINDS = ("new", "planned")
@@ -143,13 +144,17 @@ def queue_event_alerts(
     lost: the next cycle's update covers it.
     """
     facts = event_alert_facts(con, event_id)
-    channels = policy.channels_for(facts["watchlist"], facts["type"])
+    kind = event_kind(p[3] for p in facts["participants"])
+    if not policy.alerts_kind(kind):
+        return 0  # alerts.kinds leaves this kind out: stored and reported, never alerted
+    channels = policy.channels_for(facts["watchlist"], facts["type"], kind)
+    sides = _sides_label(policy, facts["participants"]) if kind != "state" else ""
     sources = len(facts["sources"])
     state = alerted_state(con, event_id, since)
     if state is None:
         if first_kind is None:
             return 0
-        event = alert_event(facts, first_kind, watchlist_title)
+        event = alert_event(facts, first_kind, watchlist_title, sides=sides)
         return sum(
             queue(con, event_id, first_kind, channel, channel_payload(event, channel), now,
                   event_status=facts["status"], event_sources=sources)
@@ -164,12 +169,20 @@ def queue_event_alerts(
     if change is None:
         return 0
     number = state.updates + 1
-    event = alert_event(facts, "update", watchlist_title, change)
+    event = alert_event(facts, "update", watchlist_title, change, sides=sides)
     return sum(
         queue(con, event_id, "update", channel, channel_payload(event, channel), now,
               event_status=facts["status"], event_sources=sources, update_no=number)
         for channel in channels
     )
+
+
+def _sides_label(policy: AlertPolicy, participants: list[tuple[str, str, str, str]]) -> str:
+    """Return "Russia – Syrian opposition" for participant rows (name, country, role, kind)."""
+    kinds: dict[str, list[str]] = {}
+    for _name, country, _role, kind in participants:
+        kinds.setdefault(country, []).append(kind)
+    return policy.sides_label((country, event_kind(k)) for country, k in kinds.items())
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from newsmon.models import KIND_LABELS, KINDS
+
 if TYPE_CHECKING:  # settings import pydantic; the policy itself is plain data
+    from newsmon.analysis.watchlist import Watchlist
     from newsmon.settings import AlertSettings
 
 CHANNELS = ("console", "slack", "webhook")
@@ -24,10 +27,13 @@ class Route:
     channels: tuple[str, ...]
     watchlist: str | None = None
     types: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None  # event kinds (models.KINDS); None: any
 
-    def matches(self, watchlist: str, event_type: str) -> bool:
-        """Return True when the route applies to an event of this watchlist and type."""
+    def matches(self, watchlist: str, event_type: str, kind: str = "state") -> bool:
+        """Return True when the route applies to an event of this watchlist, type and kind."""
         if self.watchlist is not None and self.watchlist != watchlist:
+            return False
+        if self.kinds and kind not in self.kinds:
             return False
         return not self.types or event_type in self.types
 
@@ -40,23 +46,47 @@ class AlertPolicy:
     routes: tuple[Route, ...] = ()
     updates: bool = True
     max_updates_per_event_per_cycle: int = 1
+    kinds: tuple[str, ...] = KINDS  # the event kinds that alert at all (alerts.kinds)
+    # (side key, country name, demonym) per side of the watchlist: "Russia – Syrian opposition".
+    side_names: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
-    def from_settings(cls, alerts: AlertSettings) -> AlertPolicy:
+    def from_settings(
+        cls, alerts: AlertSettings, watchlist: Watchlist | None = None
+    ) -> AlertPolicy:
         """Return the policy described by the alerts section of the settings."""
         return cls(
             channels=tuple(alerts.channels),
             routes=tuple(
-                Route(tuple(r.channels), r.watchlist, tuple(r.types) if r.types else None)
+                Route(tuple(r.channels), r.watchlist, tuple(r.types) if r.types else None,
+                      tuple(r.kinds) if r.kinds else None)
                 for r in alerts.routes
             ),
             updates=alerts.updates,
             max_updates_per_event_per_cycle=alerts.max_updates_per_event_per_cycle,
+            kinds=tuple(alerts.kinds),
+            side_names=watchlist.side_names() if watchlist else (),
         )
 
-    def channels_for(self, watchlist: str, event_type: str) -> tuple[str, ...]:
+    def alerts_kind(self, kind: str) -> bool:
+        """Return True when events of that kind alert (alerts.kinds)."""
+        return kind in self.kinds
+
+    def sides_label(self, countries: Iterable[tuple[str, str]]) -> str:
+        """Return how an alert names the two sides of an event outside the state, from (side
+        key, kind) per side in display order: "Russia – Syrian opposition"."""
+        names = {key: (name, demonym) for key, name, demonym in self.side_names}
+        parts = []
+        for key, kind in countries:
+            name, demonym = names.get(key, (key, key))
+            parts.append(name if kind == "state" else f"{demonym} {KIND_LABELS[kind]}")
+        return " – ".join(parts)
+
+    def channels_for(
+        self, watchlist: str, event_type: str, kind: str = "state"
+    ) -> tuple[str, ...]:
         """Return the channels for an event: every matching route's, else alerts.channels."""
-        matched = [route for route in self.routes if route.matches(watchlist, event_type)]
+        matched = [route for route in self.routes if route.matches(watchlist, event_type, kind)]
         if not matched:
             # Backward compatible: with no routes (or none matching) alerts.channels decides.
             return self.channels

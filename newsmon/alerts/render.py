@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from newsmon.models import KIND_LABELS
+
 # Slack's documented Block Kit limits (docs.slack.dev/reference/block-kit). The top-level text is
 # truncated by Slack past 40,000 characters; we keep ours far shorter because it is what
 # notifications and screen readers show.
@@ -56,6 +58,7 @@ class AlertParticipant:
     name: str
     country: str
     role: str | None
+    kind: str = "state"  # models.KINDS
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class AlertEvent:
     sources: tuple[AlertSource, ...]  # first report first
     watchlist_title: str
     change: str | None = None  # for an update: what changed ("now occurred", "2 more sources")
+    # The sides of an event outside the state, leading the headline: "Russia – Syrian
+    # opposition". Empty for a state meeting, whose participants' offices say it all.
+    sides: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +223,16 @@ def _role(role: str | None) -> str:
     return role[:1].upper() + role[1:]
 
 
+def _described_role(person: AlertParticipant) -> str:
+    """Return the role shown for a participant, with its kind outside the state ("Head of the
+    Moscow platform, opposition")."""
+    role = _role(person.role)
+    if person.kind == "state":
+        return role
+    kind = KIND_LABELS.get(person.kind, _clean(person.kind))
+    return f"{role}, {kind}" if role else kind.capitalize()
+
+
 # --------------------------------------------------------------------------------------------
 # headline
 
@@ -237,12 +253,13 @@ def headline(event: AlertEvent, max_chars: int = SLACK_HEADER_MAX) -> str:
         who = _SIDES_SEP.join(_names(people, shown) for _, people in groups)
         if not who:
             who = _clean(event.watchlist_title) or "participants not identified"
+        sides = [_clean(event.sides)] if _clean(event.sides) else []
         if event.kind == "update":
             # The type becomes one more "·" segment, so the line has a single colon.
             change = _clean(event.change) or "more sources"
-            text = f"Update — {change}: " + _SEP.join([label, who, *tail])
+            text = f"Update — {change}: " + _SEP.join([*sides, label, who, *tail])
         else:
-            text = f"{label}: " + _SEP.join([who, *tail])
+            text = _SEP.join([*sides, label]) + ": " + _SEP.join([who, *tail])
         return f"[TEST] {text}" if event.kind == "test" else text
 
     most = max((len(people) for _, people in groups), default=1)
@@ -297,7 +314,7 @@ def _participants_mrkdwn(event: AlertEvent) -> str:
     for country, people in groups:
         lines.append(f"*{truncate(country, room, escape_mrkdwn) or 'Unknown country'}*")
         for person in people[:per_group]:
-            role = _role(person.role)
+            role = _described_role(person)
             who = _clean(person.name) + (f" — {role}" if role else "")
             lines.append(f"• {truncate(who, room, escape_mrkdwn)}")
         if len(people) > per_group:
@@ -435,96 +452,6 @@ def slack_message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]
     }
 
 
-_LINK_RE = re.compile(r"<(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>]*)?>")
-_QUOTE_RE = re.compile(r"^>", flags=re.MULTILINE)
-_BARE_AMP_RE = re.compile(r"&(?!(?:amp|lt|gt);)")
-
-
-def _check_text(obj: Any, where: str, limit: int, problems: list[str]) -> None:
-    """Append to problems what is wrong with one text object (type, emptiness, length, escaping)."""
-    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
-        problems.append(f"{where}: not a plain_text/mrkdwn text object")
-        return
-    text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        problems.append(f"{where}.text: missing or empty")
-        return
-    if slack_len(text) > limit:
-        problems.append(f"{where}.text: {slack_len(text)} chars > {limit}")
-    if obj["type"] == "mrkdwn":
-        _check_escaped(text, f"{where}.text", problems)
-
-
-def _check_escaped(text: str, where: str, problems: list[str]) -> None:
-    """Append a problem if mrkdwn text has a raw &, < or > outside a link or a line-start quote."""
-    # A ">" opening a line is mrkdwn's block quote, the one place a raw ">" is meant.
-    bare = _QUOTE_RE.sub("", _LINK_RE.sub("", text))
-    if "<" in bare or ">" in bare:
-        problems.append(f"{where}: unescaped < or > outside a link")
-    if _BARE_AMP_RE.search(text):
-        problems.append(f"{where}: unescaped &")
-
-
-def validate_slack_payload(payload: dict[str, Any]) -> list[str]:
-    """Return the Slack limit violations of a webhook payload (an empty list means valid)."""
-    problems: list[str] = []
-    text = payload.get("text")
-    blocks = payload.get("blocks")
-    if not (isinstance(text, str) and text) and not blocks:
-        problems.append("text: missing, and no blocks (Slack answers no_text)")
-    if isinstance(text, str):
-        if slack_len(text) > SLACK_MESSAGE_TEXT_MAX:
-            problems.append(f"text: {slack_len(text)} chars > {SLACK_MESSAGE_TEXT_MAX}")
-        _check_escaped(text, "text", problems)
-    if blocks is None:
-        return problems
-    if not isinstance(blocks, list):
-        return [*problems, "blocks: not a list"]
-    if len(blocks) > SLACK_MAX_BLOCKS:
-        problems.append(f"blocks: {len(blocks)} > {SLACK_MAX_BLOCKS}")
-    for i, block in enumerate(blocks):
-        where = f"blocks[{i}]"
-        if not isinstance(block, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        block_id = block.get("block_id")
-        if block_id is not None and slack_len(str(block_id)) > SLACK_BLOCK_ID_MAX:
-            problems.append(f"{where}.block_id: longer than {SLACK_BLOCK_ID_MAX}")
-        kind = block.get("type")
-        if kind == "header":
-            header = block.get("text")
-            if not isinstance(header, dict) or header.get("type") != "plain_text":
-                problems.append(f"{where}.text: a header needs a plain_text text object")
-            else:
-                _check_text(header, f"{where}.text", SLACK_HEADER_MAX, problems)
-        elif kind == "section":
-            fields = block.get("fields")
-            if "text" not in block and not fields:
-                problems.append(f"{where}: a section needs text or fields")
-            if "text" in block:
-                _check_text(block["text"], f"{where}.text", SLACK_SECTION_TEXT_MAX, problems)
-            if fields is not None:
-                if not isinstance(fields, list) or len(fields) > SLACK_SECTION_FIELDS_MAX:
-                    problems.append(f"{where}.fields: more than {SLACK_SECTION_FIELDS_MAX}")
-                else:
-                    for j, field in enumerate(fields):
-                        _check_text(field, f"{where}.fields[{j}]", SLACK_FIELD_TEXT_MAX, problems)
-        elif kind == "context":
-            elements = block.get("elements")
-            if not isinstance(elements, list) or not elements:
-                problems.append(f"{where}.elements: missing or empty")
-            else:
-                if len(elements) > SLACK_CONTEXT_ELEMENTS_MAX:
-                    problems.append(
-                        f"{where}.elements: {len(elements)} > {SLACK_CONTEXT_ELEMENTS_MAX}"
-                    )
-                for j, element in enumerate(elements):
-                    _check_text(element, f"{where}.elements[{j}]", SLACK_TEXT_OBJECT_MAX, problems)
-        elif kind != "divider":
-            problems.append(f"{where}: block type {kind!r} is not one this module emits")
-    return problems
-
-
 # --------------------------------------------------------------------------------------------
 # generic webhook and console
 
@@ -553,8 +480,10 @@ def webhook_payload(event: AlertEvent) -> dict[str, Any]:
         "date_precision": precision,
         "place": event.place,
         "participants": [
-            {"name": p.name, "country": p.country, "role": p.role} for p in event.participants
+            {"name": p.name, "country": p.country, "role": p.role, "kind": p.kind}
+            for p in event.participants
         ],
+        "sides": event.sides or None,
         "evidence": event.evidence,
         "sources": [
             {"url": s.url, "title": s.title, "site": s.site, "published": _iso(s.published)}
@@ -576,7 +505,8 @@ def console_text(event: AlertEvent) -> str:
     )
     for country, people in _groups(event.participants):
         described = [
-            _clean(p.name) + (f" ({_role(p.role)})" if _clean(p.role) else "") for p in people
+            _clean(p.name) + (f" ({_described_role(p)})" if _described_role(p) else "")
+            for p in people
         ]
         lines.append(f"  {country or 'Unknown country'}: {', '.join(described)}")
     if _clean(event.evidence):

@@ -8,12 +8,14 @@ participant, the latest events with their sources, and the health of every feed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
 from typing import Any
 
 import duckdb
+
+from newsmon.models import KIND_LABELS, KINDS
 
 # Participant levels grouped for the chart: (key, legend label, colour). Okabe-Ito colours, which
 # stay distinct for the common colour-vision deficiencies.
@@ -23,6 +25,14 @@ LEVEL_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("minister", "Minister", "#009E73"),
     ("deputy", "Deputy minister, envoy or ambassador", "#E69F00"),
     ("other", "Other officials", "#999999"),
+)
+# Actor kinds for the second chart and the filter (issue 16), in newsmon.models.KINDS order.
+KIND_GROUPS: tuple[tuple[str, str, str], ...] = tuple(
+    (kind, label, colour) for (kind, label), colour in zip(
+        ((k, "State" if k == "state" else KIND_LABELS[k].capitalize()) for k in KINDS),
+        ("#0072B2", "#56B4E9", "#CC79A7", "#E69F00", "#D55E00", "#009E73", "#999999"),
+        strict=True,
+    )
 )
 _GROUP_OF_LEVEL = {
     "head_of_state": "head_of_state", "head_of_government": "head_of_government",
@@ -63,6 +73,8 @@ class ReportData:
     events: list[dict[str, Any]]
     feeds: list[dict[str, Any]]
     source_note: str  # where the data came from (database path or snapshot time)
+    months_by_kind: list[MonthCount] = field(default_factory=list)
+    kinds: tuple[str, ...] = ()  # the kinds the report is limited to (empty: every kind)
 
 
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -90,44 +102,55 @@ def report_data(
     title: str = "newsmon",
     source_note: str = "",
     limit: int = 50,
+    kinds: tuple[str, ...] = (),
 ) -> ReportData:
-    """Return the report's data: monthly meeting counts, latest events and feed health."""
+    """Return the report's data: monthly meeting counts, latest events and feed health.
+
+    kinds: only events of these kinds (the meetings view's `kind`); empty for every kind.
+    """
     until = now.date()
+    wanted = list(kinds or KINDS)
     counted = _dicts(
         con,
         """
-        SELECT date_trunc('month', event_date)::DATE AS month, highest_level, date_precision,
-               count(*) AS n
+        SELECT date_trunc('month', event_date)::DATE AS month, highest_level, kind,
+               date_precision, count(*) AS n
         FROM meetings
         WHERE event_type = 'meeting' AND status = 'occurred'
           AND event_date >= date_trunc('month', $1::DATE) AND event_date <= $2
+          AND list_contains($3, coalesce(kind, 'state'))
         GROUP BY ALL
         """,
-        [since, until],
+        [since, until, wanted],
     )
     per_month: dict[date, dict[str, int]] = {}
+    per_month_kind: dict[date, dict[str, int]] = {}
     year_only = 0
     for row in counted:
         # A year-only date is stored as 1 January: charting it in January would be a claim.
         if row["date_precision"] == "year":
             year_only += row["n"]
             continue
-        groups = per_month.setdefault(row["month"], {})
-        key = level_group(row["highest_level"])
-        groups[key] = groups.get(key, 0) + row["n"]
-    months = [MonthCount(m, per_month.get(m, {})) for m in _month_range(since, until)]
+        for table, key in ((per_month, level_group(row["highest_level"])),
+                           (per_month_kind, row["kind"] or "state")):
+            groups = table.setdefault(row["month"], {})
+            groups[key] = groups.get(key, 0) + row["n"]
+    month_list = _month_range(since, until)
+    months = [MonthCount(m, per_month.get(m, {})) for m in month_list]
     events = _dicts(
         con,
         """
         SELECT event_type, status, event_date_text, event_date, date_precision, place,
-               participants, highest_level, source_count, source_outlets, source_urls,
-               first_source_title, first_reported_at, evidence, is_new, alerted
+               participants, highest_level, coalesce(kind, 'state') AS kind, source_count,
+               source_outlets, source_urls, first_source_title, first_reported_at, evidence,
+               is_new, alerted
         FROM meetings
-        WHERE event_date >= $1 OR (event_date IS NULL AND first_seen_at >= $1)
+        WHERE (event_date >= $1 OR (event_date IS NULL AND first_seen_at >= $1))
+          AND list_contains($3, coalesce(kind, 'state'))
         ORDER BY event_date DESC NULLS LAST, first_reported_at DESC, event_id
         LIMIT $2
         """,
-        [since, limit],
+        [since, limit, wanted],
     )
     feeds = _dicts(
         con,
@@ -141,7 +164,9 @@ def report_data(
         """,
         [],
     )
-    return ReportData(title, since, until, now, months, year_only, events, feeds, source_note)
+    return ReportData(title, since, until, now, months, year_only, events, feeds, source_note,
+                      [MonthCount(m, per_month_kind.get(m, {})) for m in month_list],
+                      tuple(kinds))
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -185,6 +210,12 @@ td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.info { background:#e6f0fb; border-color:#a9c8ee; color:#174a7c; }
 .lvl { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; }
 a { color:#0b5cad; text-decoration:none; } a:hover { text-decoration:underline; }
+.badge.kind { background:#fdf0dc; border-color:#e6b563; color:#6b4200; }
+.filter { display:flex; flex-wrap:wrap; gap:6px; margin:0 0 10px; font-size:13px; }
+.filter input { position:absolute; opacity:0; }
+.filter label { border:1px solid var(--line); border-radius:14px; padding:2px 10px; cursor:pointer; }
+.filter input:checked + label { background:#14324f; border-color:#14324f; color:#fff; }
+.filter input:focus-visible + label { outline:2px solid #0b5cad; outline-offset:1px; }
 .first { font-weight:600; } .muted { color:var(--muted); } .small { font-size:12px; }
 .err { color:#8a1c1c; font-size:12.5px; }
 details { margin-top:8px; font-size:13px; } summary { cursor:pointer; color:var(--muted); }
@@ -210,8 +241,13 @@ def _link(url: Any, text: str, cls: str = "") -> str:
     return f'<a{attr} href="{escape(url, quote=True)}" rel="noreferrer noopener">{label}</a>'
 
 
-def timeline_svg(months: list[MonthCount]) -> str:
-    """Return an inline SVG stacked bar chart of meetings per month, coloured by level group."""
+def timeline_svg(
+    months: list[MonthCount],
+    groups: tuple[tuple[str, str, str], ...] = LEVEL_GROUPS,
+    chart_id: str = "timeline",
+    caption: str = "Meetings per month, coloured by the most senior participant",
+) -> str:
+    """Return an inline SVG stacked bar chart of meetings per month, coloured by group."""
     width, height = 1080, 280
     left, right, top, bottom = 44, 12, 14, 46
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -222,10 +258,9 @@ def timeline_svg(months: list[MonthCount]) -> str:
     step = next(p * power for p in (1, 2, 5, 10) if p * power >= raw_step)
     top_value = max(step, math.ceil(peak / step) * step)
     parts = [
-        (f'<svg id="timeline" role="img" viewBox="0 0 {width} {height}" width="100%" '
-         f'aria-labelledby="timeline-title" xmlns="http://www.w3.org/2000/svg">'),
-        ('<title id="timeline-title">Meetings per month, coloured by the most senior '
-         "participant</title>"),
+        (f'<svg id="{chart_id}" role="img" viewBox="0 0 {width} {height}" width="100%" '
+         f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">'),
+        f'<title id="{chart_id}-title">{escape(caption)}</title>',
     ]
     for tick in range(0, int(top_value) + 1, int(step)):
         y = top + plot_h - plot_h * tick / top_value
@@ -240,14 +275,14 @@ def timeline_svg(months: list[MonthCount]) -> str:
     for i, month in enumerate(months):
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
-        for key, label, colour in LEVEL_GROUPS:
+        for key, label, colour in groups:
             n = month.by_group.get(key, 0)
             if not n:
                 continue
             h = plot_h * n / top_value
             y -= h
             parts.append(
-                f'<rect class="bar" data-month="{month.month:%Y-%m}" data-level="{key}" '
+                f'<rect class="bar" data-month="{month.month:%Y-%m}" data-group="{key}" '
                 f'x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}">'
                 f"<title>{month.month:%B %Y}: {n} meeting{'s' if n != 1 else ''}, "
                 f"{escape(label.lower())}</title></rect>"
@@ -267,21 +302,23 @@ def timeline_svg(months: list[MonthCount]) -> str:
     return "".join(parts)
 
 
-def _legend() -> str:
-    """Return the chart legend as an HTML list."""
+def _legend(groups: tuple[tuple[str, str, str], ...] = LEVEL_GROUPS) -> str:
+    """Return a chart legend as an HTML list."""
     items = "".join(
         f'<li><i style="background:{colour}"></i>{escape(label)}</li>'
-        for _, label, colour in LEVEL_GROUPS
+        for _, label, colour in groups
     )
     return f'<ul class="legend">{items}</ul>'
 
 
-def _month_table(months: list[MonthCount]) -> str:
-    """Return the chart's numbers as a collapsible table (for screen readers and copying)."""
-    head = "".join(f"<th>{escape(label)}</th>" for _, label, _ in LEVEL_GROUPS)
+def _month_table(
+    months: list[MonthCount], groups: tuple[tuple[str, str, str], ...] = LEVEL_GROUPS
+) -> str:
+    """Return a chart's numbers as a collapsible table (for screen readers and copying)."""
+    head = "".join(f"<th>{escape(label)}</th>" for _, label, _ in groups)
     rows = "".join(
         f"<tr><td class='date'>{m.month:%Y-%m}</td>"
-        + "".join(f"<td class='num'>{m.by_group.get(k, 0)}</td>" for k, _, _ in LEVEL_GROUPS)
+        + "".join(f"<td class='num'>{m.by_group.get(k, 0)}</td>" for k, _, _ in groups)
         + f"<td class='num'>{m.total}</td></tr>"
         for m in months if m.total
     )
@@ -322,6 +359,9 @@ def _event_row(event: dict[str, Any]) -> str:
     status = str(event["status"])
     badges.append(f"<span class='badge {'ok' if status == 'occurred' else 'warn'}'>"
                   f"{escape(status)}</span>")
+    kind = str(event.get("kind") or "state")
+    if kind != "state":
+        badges.append(f"<span class='badge kind'>{escape(KIND_LABELS.get(kind, kind))}</span>")
     if event.get("is_new"):
         badges.append("<span class='badge info'>new</span>")
     if event.get("alerted"):
@@ -329,7 +369,7 @@ def _event_row(event: dict[str, Any]) -> str:
     evidence = event.get("evidence")
     evidence_html = f"<div class='ev'>“{escape(str(evidence))}”</div>" if evidence else ""
     return (
-        "<tr class='event'>"
+        f"<tr class='event' data-kind='{escape(kind, quote=True)}'>"
         f"<td class='date'>{escape(str(event.get('event_date_text') or 'undated'))}</td>"
         f"<td>{''.join(badges)}</td>"
         f"<td><span class='lvl' style='background:{colour}'></span>"
@@ -369,6 +409,26 @@ def _feed_row(feed: dict[str, Any]) -> str:
     )
 
 
+def _kind_filter(events: list[dict[str, Any]]) -> tuple[str, str]:
+    """Return (CSS rules, HTML radio buttons) that filter the events table by kind without a
+    script (the page's policy forbids one); empty when the events are of one kind only."""
+    present = [k for k in KINDS if any((e.get("kind") or "state") == k for e in events)]
+    if len(present) < 2:
+        return "", ""
+    labels = {key: label for key, label, _ in KIND_GROUPS}
+    buttons = [('<input type="radio" name="kind" id="kind-all" checked>'
+                '<label for="kind-all">All kinds</label>')]
+    rules = []
+    for kind in present:
+        buttons.append(f'<input type="radio" name="kind" id="kind-{kind}">'
+                       f'<label for="kind-{kind}">{escape(labels[kind])}</label>')
+        rules.append(f'#events:has(#kind-{kind}:checked) tr.event:not([data-kind="{kind}"]) '
+                     "{ display:none; }")
+    html = ('<div class="filter" role="radiogroup" aria-label="Show events of one kind">'
+            + "".join(buttons) + "</div>")
+    return "\n".join(rules), html
+
+
 def render_report(data: ReportData) -> str:
     """Return the report as one self-contained HTML document."""
     meetings = sum(m.total for m in data.months) + data.year_only
@@ -393,6 +453,8 @@ def render_report(data: ReportData) -> str:
         "<tr><td colspan='8' class='muted'>No feed polled yet.</td></tr>"
     )
     period = f"{data.since:%d %b %Y} – {data.until:%d %b %Y}"
+    filter_css, filter_html = _kind_filter(data.events)
+    limited = (" · only " + ", ".join(KIND_LABELS[k] for k in data.kinds)) if data.kinds else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -400,12 +462,12 @@ def render_report(data: ReportData) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>{escape(data.title)} — newsmon report, {escape(period)}</title>
-<style>{_CSS}</style>
+<style>{_CSS}{filter_css}</style>
 </head>
 <body>
 <header>
 <h1>{escape(data.title)}</h1>
-<p>newsmon report · {escape(period)} · generated {data.generated_at:%Y-%m-%d %H:%M} UTC
+<p>newsmon report · {escape(period)}{escape(limited)} · generated {data.generated_at:%Y-%m-%d %H:%M} UTC
 {(' · ' + escape(data.source_note)) if data.source_note else ''}</p>
 </header>
 <main>
@@ -420,8 +482,19 @@ def render_report(data: ReportData) -> str:
 by event date, coloured by the most senior participant. Calls, visits without talks and planned
 meetings are listed below but not charted.</p>
 </section>
+<section id="kinds">
+<h2>Meetings per month by kind</h2>
+{timeline_svg(data.months_by_kind, KIND_GROUPS, "kind-timeline",
+              "Meetings per month, coloured by the kind of actor")}
+{_legend(KIND_GROUPS)}
+{_month_table(data.months_by_kind, KIND_GROUPS)}
+<p class="small muted">The same meetings by kind: a meeting with any participant outside the
+state (parliament, party, opposition, armed group, civil society, former officials) counts as
+that kind (docs/watchlists.md).</p>
+</section>
 <section id="events">
 <h2>Latest events</h2>
+{filter_html}
 <table>
 <thead><tr><th>Date</th><th>Event</th><th>Participants and evidence</th><th>Place</th>
 <th>Reports</th><th>Sources</th></tr></thead>

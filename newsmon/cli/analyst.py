@@ -206,6 +206,11 @@ def report(
         Path, typer.Option("--output", "-o", help="HTML file to write")
     ] = Path("newsmon-report.html"),
     limit: Annotated[int, typer.Option(help="Latest events listed")] = 50,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="Only events of this kind (repeatable): state, parliament, party, "
+                     "opposition, armed_group, civic, former"),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     snapshot: SnapshotOpt = False,
@@ -215,6 +220,12 @@ def report(
     from datetime import timedelta
 
     import duckdb
+
+    from newsmon.models import KINDS
+
+    unknown = [k for k in kind or () if k not in KINDS]
+    if unknown:
+        fail(f"--kind {unknown[0]!r} is not a kind; use one of {', '.join(KINDS)}")
 
     from newsmon.analyst.report import render_report, report_data
     from newsmon.analyst.views import ViewsMissing, check_views
@@ -233,7 +244,8 @@ def report(
     try:
         if not snapshot:
             check_views(con)
-        data = report_data(con, day, now, title=title, source_note=note, limit=limit)
+        data = report_data(con, day, now, title=title, source_note=note, limit=limit,
+                           kinds=tuple(kind or ()))
     except (ViewsMissing, duckdb.Error) as exc:
         fail(str(exc))
         return

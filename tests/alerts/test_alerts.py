@@ -24,9 +24,9 @@ from newsmon.alerts.render import (
     slack_len,
     slack_payload,
     truncate,
-    validate_slack_payload,
     webhook_payload,
 )
+from newsmon.alerts.slack_check import validate_slack_payload
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 # Set to 1 to rewrite the golden files after an intended change; review the diff before committing.
@@ -369,7 +369,9 @@ def test_webhook_payload_has_every_field_in_iso() -> None:
         "name": "Vladimir Putin",
         "country": "Russia",
         "role": "president",
+        "kind": "state",
     }
+    assert body["sides"] is None  # a state meeting: the offices say who met
     assert [s["published"] for s in body["sources"]] == [
         "2025-12-23T14:05:00+00:00",
         "2025-12-23T17:40:00+03:00",

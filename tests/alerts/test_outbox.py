@@ -26,7 +26,7 @@ import pytest
 from pydantic import SecretStr
 
 from newsmon.alerts.outbox import OutboxRow, list_alerts, queued_in_order
-from newsmon.alerts.render import validate_slack_payload
+from newsmon.alerts.slack_check import validate_slack_payload
 from newsmon.demo import feed_urls, serve_folder
 from newsmon.store import connect, utcnow
 from tests.conftest import ROOT, patch_cli_consoles

@@ -26,7 +26,7 @@ from newsmon.alerts.outbox import (
     status_counts,
 )
 from newsmon.alerts.policy import AlertPolicy, Route, update_change
-from newsmon.alerts.render import validate_slack_payload
+from newsmon.alerts.slack_check import validate_slack_payload
 from newsmon.analysis.pipeline import Analysis
 from newsmon.cycle.pages import AlertRules, PageWork
 from newsmon.models import Article, ArticleRow, EventMention, FeedItem, Participant

@@ -235,6 +235,12 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
         ("2025-12-23", PUTIN_MINISTERS, "new", "console", "delivered", 1),
         ("2025-12-24", LAVROV_SHAIBANI, "new", "console", "delivered", 1),
     ],
+    "16. Meetings by kind of actor": [
+        # The samples hold state meetings only (tests/analyst/test_report_kinds.py has others).
+        (["state"], 6, [LAVROV_SHAIBANI, NOVAK_SHARAA, PUTIN_SHARAA,
+                        ("Russia delegation (RUS, delegation); Murhaf Abu Qasra (SYR, defence "
+                        "minister)"), PUTIN_MINISTERS, LAVROV_SHAIBANI]),
+    ],
 }
 
 
@@ -261,7 +267,7 @@ def _documented_columns() -> dict[str, dict[str, str]]:
         if heading:
             current = documented.setdefault(heading.group(1), {})
             continue
-        row = re.match(r"^\| `(\w+)` \| ([A-Z\[\]]+) \|", line)
+        row = re.match(r"^\| `(\w+)` \| ([A-Z\[\]]+|MAP\([A-Z\[\], ]+\)) \|", line)
         if row and current is not None:
             current[row.group(1)] = row.group(2)
     return documented
@@ -485,11 +491,12 @@ def test_report_is_one_self_contained_page(analyst_db: Path, tmp_path: Path) -> 
     # Nothing to fetch: no script, no external stylesheet, image, font or frame.
     assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|url\(|@import", page)
     assert "default-src 'none'" in page
-    bars = dict(re.findall(r'class="bar" data-month="([\d-]+)" data-level="(\w+)"', page))
+    timeline = page.split('<svg id="timeline"', 1)[1].split("</svg>", 1)[0]
+    bars = dict(re.findall(r'class="bar" data-month="([\d-]+)" data-group="(\w+)"', timeline))
     assert set(bars) == {"2025-07", "2025-09", "2025-10", "2025-11", "2025-12"}
     assert bars["2025-10"] == "head_of_state" and bars["2025-07"] == "minister"
     # Every event dates from 2025 (or later): all are listed; every feed has its row.
-    assert page.count("<tr class='event'>") == _events(analyst_db)[0][0]
+    assert page.count("<tr class='event' data-kind='state'>") == _events(analyst_db)[0][0]
     assert page.count("<tr class='feed'>") == 5
 
 
@@ -528,8 +535,11 @@ def test_report_renders_in_headless_chromium_with_chart_and_meetings(
     assert _console_messages(dumped.stderr) == []
     dom = dumped.stdout
     assert '<svg id="timeline"' in dom
-    assert len(re.findall(r'<rect class="bar"', dom)) == 5  # Jul, Oct, Nov, Dec (two levels)
-    events = re.findall(r'<tr class="event">(.*?)</tr>', dom, re.DOTALL)
+    timeline = dom.split('<svg id="timeline"', 1)[1].split("</svg>", 1)[0]
+    # Jul, Sep, Oct, Nov and Dec (two levels): the months test_report_is_one_self_contained_page
+    # finds in the page's source.
+    assert len(re.findall(r'<rect class="bar"', timeline)) == 6
+    events = re.findall(r'<tr class="event" data-kind="state">(.*?)</tr>', dom, re.DOTALL)
     assert len(events) == _events(analyst_db)[0][0]
     assert any("2025-12-24" in row and "Sergei Lavrov (RUS, foreign minister)" in row
                and "Levant Wire" in row for row in events)
