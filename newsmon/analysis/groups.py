@@ -7,13 +7,14 @@ Youth Party": each stands for its side in a meeting when no member is named, wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from spacy.tokens import Doc, Token
 
 from newsmon.analysis.actors import described_kind, side_of_token, slug
-from newsmon.analysis.watchlist import Institution, Watchlist
+from newsmon.analysis.watchlist import Institution, Watchlist, _fold
 from newsmon.models import Mention
 
 # Nouns of several people who speak for a side or a body.
@@ -130,7 +131,55 @@ def _body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Instituti
             body = watchlist.bodies.get(token.ent_id_.split("|", 2)[2])
             if body is not None and body.kind_at(when) != "state":
                 return body
-    return None
+    return _cut_body(phrase, watchlist, when)
+
+
+# The fewest words of a body's name a text cut off mid-name must still give.
+_MIN_CUT_WORDS = 2
+_NAME_FILLERS = frozenset(["of", "from", "the", "for", "and", "'s", "’s"])
+
+
+def _name_words(words: Iterable[str]) -> list[str]:
+    """Return the words of a name without its fillers ("of", "the", "'s"...)."""
+    return [w for w in words if w not in _NAME_FILLERS]
+
+
+def _cut_body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Institution | None:
+    """Return the body outside the state whose name a post cut off at a length limit ends
+    with ("... secretary-general of the syrian national youth" of the Syrian National Youth
+    Party), when exactly one listed name starts that way; None otherwise.
+
+    Feed items and ministry posts are cut at a fixed length; a name cut there is only a
+    start, which the ruler cannot match whole.
+    """
+    if not phrase.after:
+        return None
+    doc = phrase.noun.doc
+    # The words from the "of" to the cut: nothing but the period the pipeline closes a text
+    # with may follow them (a link after them means the title ended there, uncut).
+    end = phrase.after[0].i
+    while end < len(doc) and not (doc[end].is_punct and doc[end].text not in ("'s", "’s")):
+        end += 1
+    if any(not (t.is_punct or t.is_space) for t in doc[end:]) or (
+            end - phrase.after[0].i > _MAX_FORWARD + 2):
+        return None  # the phrase does not run to the end of the text
+    words = _name_words(t.lower_ for t in doc[phrase.after[0].i:end])
+    found = {}
+    for key, body in watchlist.bodies.items():
+        if body.kind_at(when) == "state":
+            continue
+        for name in (body.name, *body.aliases):
+            full = _name_words(_fold(name).split())
+            for k in range(min(len(words), len(full) - 1), _MIN_CUT_WORDS - 1, -1):
+                tail = words[-k:]
+                # Two whole words ("syrian opposition") are a phrase of their own; a cut
+                # shows in a third word or in a word cut short.
+                cut_short = full[k - 1] != tail[-1]
+                if (tail[:-1] == full[:k - 1] and full[k - 1].startswith(tail[-1])
+                        and (k > _MIN_CUT_WORDS or cut_short)):
+                    found[key] = body
+                    break
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _group_mention(
@@ -148,9 +197,13 @@ def _group_mention(
             "official", True, "state",
         )
     head = noun.lower_ in _HEAD_NOUNS
+    title = noun.lower_
+    doc = noun.doc
+    if noun.i + 2 < len(doc) and doc[noun.i + 1].text == "-" and doc[noun.i + 2].lower_ == "general":
+        title = f"{title}-general"  # "secretary-general" is one title
     demonyms = watchlist.side(side).demonyms
     owner = body.name if body else f"{demonyms[0] if demonyms else side} {_KIND_LABELS[kind]}"
-    name = f"{noun.lower_} of the {owner}" if head else f"{owner} {noun.lower_}"
+    name = f"{title} of the {owner}" if head else f"{owner} {title}"
     description = " ".join(t.text for t in phrase.tokens if t.lower_ not in ("a", "an"))
     return Mention(
         sentence, noun.idx, noun.idx + len(noun), noun.text, "NORP",

@@ -129,3 +129,19 @@ def test_a_bodys_kind_follows_the_date(watchlist) -> None:  # type: ignore[no-un
 def test_meetings_about_syria_are_no_syria_russia_meeting(nlp, watchlist, text) -> None:  # type: ignore[no-untyped-def]
     events = meeting_events(nlp, watchlist, text, "2024-03-04")
     assert [e for e in events if {p.side for p in e.participants} >= {"SYR", "RUS"}] == []
+
+
+def test_a_body_name_cut_off_at_the_end_of_a_post_is_still_the_body(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    # Ministry posts and feed items are cut at a fixed length, often inside a name.
+    text = ("press release on deputy foreign minister mikhail bogdanov's meeting with a syrian "
+            "delegation of the kurdish nation")
+    [event] = meeting_events(nlp, watchlist, text, "2019-02-12")
+    assert {(p.actor_id, p.kind) for p in event.participants if p.side == "SYR"} == {
+        ("SYR:group:kurdish-national-council", "opposition")}
+    # Two whole words that are a phrase of their own are no cut name: "the Syrian
+    # opposition" is not the start of "Syrian Opposition Coalition".
+    text = ("press release on deputy foreign minister mikhail bogdanov's meeting with "
+            "representatives of the syrian opposition")
+    [event] = meeting_events(nlp, watchlist, text, "2019-02-12")
+    assert {p.actor_id for p in event.participants if p.side == "SYR"} == {
+        "SYR:group:opposition"}
