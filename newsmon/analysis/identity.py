@@ -80,6 +80,29 @@ def shares_a_side(a: tuple[Participant, ...], b: tuple[Participant, ...]) -> boo
     return any(sides_a[side] & sides_b[side] for side in set(sides_a) & set(sides_b))
 
 
+def _side_kinds(participants: tuple[Participant, ...]) -> dict[str, str | None]:
+    """Return side -> the kind its participants give it; None for a side named only by an
+    unnamed delegation of the state, which may be of any kind ("a Russian delegation" is
+    the parliamentary delegation another report names)."""
+    by_side: dict[str, list[Participant]] = {}
+    for p in participants:
+        by_side.setdefault(p.side, []).append(p)
+    return {
+        side: (None if all(p.actor_id == f"{side}:group" for p in people)
+               else event_kind(p.kind for p in people if p.actor_id != f"{side}:group"))
+        for side, people in by_side.items()
+    }
+
+
+def kinds_compatible(a: tuple[Participant, ...], b: tuple[Participant, ...]) -> bool:
+    """Return True when no side present in both reports has two different kinds."""
+    kinds_a, kinds_b = _side_kinds(a), _side_kinds(b)
+    return all(
+        kinds_a[side] is None or kinds_b[side] is None or kinds_a[side] == kinds_b[side]
+        for side in set(kinds_a) & set(kinds_b)
+    )
+
+
 def same_event(a: EventMention, b: EventMention) -> bool:
     """Return True when two event reports describe the same real-world event."""
     if type_family(a.type) != type_family(b.type):
@@ -91,8 +114,7 @@ def same_event(a: EventMention, b: EventMention) -> bool:
     # delegation's arrival the talks of the next day.
     # Nor do reports of different kinds: Bogdanov's talks with the foreign minister and his
     # talks with an opposition leader on the same day in Moscow are two meetings (issue 16).
-    same_kind = (event_kind(p.kind for p in a.participants)
-                 == event_kind(p.kind for p in b.participants))
+    same_kind = kinds_compatible(a.participants, b.participants)
     stand_in = same_kind and a.date is not None and b.date is not None and all(
         len({p.side for p in r.participants}) == 2 for r in (a, b))
     if participants_overlap(a.participants, b.participants, groups_stand_in=stand_in):

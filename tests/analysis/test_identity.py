@@ -16,6 +16,11 @@ SHAIBANI = Participant("asaad-al-shaibani", "Asaad al-Shaibani", "SYR", "foreign
 QASRA = Participant("murhaf-abu-qasra", "Murhaf Abu Qasra", "SYR", "defence minister", "minister")
 SHARAA = Participant("ahmed-al-sharaa", "Ahmed al-Sharaa", "SYR", "president", "head_of_state")
 NOVAK = Participant("alexander-novak", "Alexander Novak", "RUS", "deputy prime minister", "minister")
+JAMIL = Participant("qadri-jamil", "Qadri Jamil", "SYR", "head of the Moscow platform", "leader",
+                    kind="opposition")
+RUS_GROUP = Participant("RUS:group", "Russia delegation", "RUS", "delegation", "official", True)
+DUMA_GROUP = Participant("RUS:group:parliament", "Russian parliament delegation", "RUS",
+                         "a Russian parliamentary delegation", "member", True, "parliament")
 
 
 def report(
@@ -48,6 +53,12 @@ CASES = [
     ("unknown date matches", report(PUTIN, SHARAA, day=None, precision=None),
      report(PUTIN, SHARAA), True),
     ("no participant in common", report(PUTIN, SHARAA), report(LAVROV, SHAIBANI), False),
+    # Issue 16: one Russian official's talks with a minister and with an opposition leader on
+    # the same day are two meetings; an unnamed "Russian delegation" may be any kind.
+    ("same day, the other side of another kind", report(LAVROV, SHAIBANI, place="Moscow"),
+     report(LAVROV, JAMIL, place="Moscow"), False),
+    ("an unnamed delegation and a parliamentary one", report(RUS_GROUP, SHARAA),
+     report(DUMA_GROUP, SHARAA), True),
 ]
 
 
