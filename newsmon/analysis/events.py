@@ -80,6 +80,12 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
                 kind = "meeting"
         elif lemma == "meet":
             kind = "meeting"
+        elif lemma in ("hand", "deliver", "present") and any(
+                c.dep_ == "dobj" and _lemma(c) in ("message", "letter") for c in children) and any(
+                c.dep_ in ("prep", "dative") and c.lower_ == "to" for c in children):
+            # "handed a message from Putin to Assad": an envoy who hands a letter to someone
+            # meets him (the sender is no participant: PRINCIPAL_NOUNS).
+            kind = "meeting"
         elif phone and lemma in ("speak", "talk", "converse", "exchange"):
             kind = "call"  # "spoke by phone with", "talked on the telephone"
         elif lemma in ("call", "phone", "telephone", "ring"):
@@ -177,8 +183,13 @@ def _principal_tokens(root: Token) -> set[int]:
     for noun in root.subtree:
         if noun.lower_ not in PRINCIPAL_NOUNS:
             continue
+        if noun.dep_ == "dobj":
+            # "handed a message from Putin to Assad": the sender hangs on the verb.
+            found.update(t.i for c in noun.head.children
+                         if c.dep_ == "prep" and c.lower_ == "from" for t in c.subtree)
         for child in noun.children:
-            if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
+            # "a message from President Putin" names its sender as "of" does.
+            if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ in ("of", "from"):
                 found.update(t.i for t in child.subtree)
     return found
 
@@ -438,6 +449,9 @@ def _pronoun_antecedents(
          if g.lower_ in _PRONOUNS]
     # "his talks with the Syrian president": the possessor holds the talks.
     pronouns += [c for c in trigger.children if c.dep_ == "poss" and c.lower_ in ("his", "her")]
+    # "He visited Damascus and held a meeting with Assad": a subject the clause borrows.
+    pronouns += [doc[i] for i in sorted(_borrowed_subject(root))
+                 if doc[i].lower_ in _PRONOUNS and doc[i] not in pronouns]
     found: list[Mention] = []
     for pronoun in pronouns:
         present = {m.side for m in mentions if _span_tokens(doc, m) & region and m.side}

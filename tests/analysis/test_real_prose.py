@@ -57,6 +57,16 @@ LAVROV_MUALLEM = frozenset({"sergei-lavrov", "walid-muallem"})
          ("Syrian President Bashar al-Assad received on Tuesday Russian Defence Minister "
          "Sergei Shoigu, who heads a military delegation."),
          "2022-02-15", {("occurred", "2022-02-15", SHOIGU_ASSAD)}),
+        # A conjunct verb borrows its subject; a pronoun there is the person named before.
+        ("pronoun subject of a conjunct verb",
+         ("Russian Defence Minister Sergei Shoigu toured the naval base at Tartus on Tuesday. "
+          "He then went on to the capital and held talks with Syrian President Bashar al-Assad."),
+         "2022-02-15", {("occurred", "2022-02-15", SHOIGU_ASSAD)}),
+        # An envoy who hands over a letter meets its addressee; its sender stays away.
+        ("handing over a letter",
+         ("Sergei Shoigu flew to Damascus on Tuesday, where he handed a letter from President "
+          "Vladimir Putin to Syrian President Bashar al-Assad."),
+         "2019-03-19", {("occurred", "2019-03-19", SHOIGU_ASSAD)}),
     ],
 )
 def test_participants_of_both_sides_outside_the_trigger_clause(  # type: ignore[no-untyped-def]
