@@ -59,6 +59,10 @@ def test_a_meeting_with_each_kind_of_actor(  # type: ignore[no-untyped-def]
     nlp, watchlist, kind, text, published, syrian
 ) -> None:
     [event] = meeting_events(nlp, watchlist, text, published)
+    # Relevance counts these actors like officials of the state.
+    [analysis] = analyze(nlp, watchlist, [AnalysisInput("t", text, "", date.fromisoformat(
+        published))], AnalysisRules())
+    assert analysis.relevant, analysis.reason
     assert kinds_of(event)["SYR"] == {kind}, event.participants
     assert "state" in kinds_of(event)["RUS"]
     assert event_kind(p.kind for p in event.participants) == kind
