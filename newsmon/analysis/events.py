@@ -303,7 +303,7 @@ def _event_time(
         # "last week's strike": a possessive time dates its noun, not the clause's event.
         possessive = doc.text[ref.end : ref.end + 2] in ("'s", "\u2019s")
         return ref.relation != "anaphoric" and not possessive and not (
-            before and before[-1] in _NOT_EVENT_TIME)
+            before and before[-1] in _NOT_EVENT_TIME) and not _under_bound(doc, ref, trigger)
 
     candidates = [r for r in refs if usable(r)]
     own = [r for r in candidates if any(r.start <= c < r.end for c in region_chars)]
@@ -317,6 +317,22 @@ def _event_time(
     outside = [r for r in candidates
                if not any(start <= r.start < end for start, end in excluded_chars)]
     return min(outside, key=lambda r: abs(r.start - trigger.idx)) if outside else None
+
+
+def _under_bound(doc: Doc, ref: TimeRef, trigger: Token) -> bool:
+    """Return True when the time sits in a "since"/"until"/"before" phrase: "his first visit
+    since the fall of the regime on December 8" dates the fall, a bound of the visit."""
+    span = doc.char_span(ref.start, ref.end, alignment_mode="expand")
+    if span is None:
+        return False
+    current = span.root
+    for _ in range(8):
+        if current.i == trigger.i or current.head.i == current.i:
+            return False
+        if current.lower_ in _NOT_EVENT_TIME and current.dep_ in ("prep", "mark"):
+            return True
+        current = current.head
+    return False
 
 
 _COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
@@ -410,9 +426,27 @@ def _place(
         span = doc.char_span(m.start, m.end, alignment_mode="expand")
         if span is None or span.start not in region or span.start == 0:
             continue
+        if _in_topic(doc[span.start - 1], trigger):
+            continue  # "talks on the situation in Syria": what they discussed, not where
         if doc[span.start - 1].lower_ in _PLACE_PREPOSITIONS or span.root.i in objects:
             return m.text, m.side
     return None, None
+
+
+_TOPIC_PREPOSITIONS = frozenset(["on", "about", "over", "regarding", "concerning"])
+
+
+def _in_topic(token: Token, trigger: Token) -> bool:
+    """Return True when the token sits in a topic phrase of the trigger ("on the situation
+    in Syria", "about the war in Syria") rather than saying where the event took place."""
+    current = token
+    for _ in range(8):
+        if current.i == trigger.i or current.head.i == current.i:
+            return False
+        if current.dep_ == "pobj" and current.head.lower_ in _TOPIC_PREPOSITIONS:
+            return True
+        current = current.head
+    return False
 
 
 def _visitor_tokens(trigger: Token) -> set[int]:

@@ -197,3 +197,23 @@ def test_offices_named_by_description(  # type: ignore[no-untyped-def]
 ) -> None:
     found = meetings(nlp, watchlist, text, published)
     assert any(ids == expected_ids and status == "occurred" for status, _d, ids in found), found
+
+
+def test_a_place_inside_the_topic_of_talks_is_not_where_they_were(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    # "on the situation in Syria" says what was discussed: no visit of Putin to Syria.
+    found = meetings(
+        nlp, watchlist,
+        "The call came shortly before Vladimir Putin's talks with the German chancellor on the "
+        "situation in Syria.", "2016-10-19",
+    )
+    assert found == set()
+
+
+def test_a_time_in_a_since_phrase_does_not_date_the_event(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    # The date belongs to the fall of the regime, a bound of the visit, not the visit's day.
+    found = meetings(
+        nlp, watchlist,
+        "Syrian Foreign Minister Asaad al-Shaibani is on his first official visit to Moscow "
+        "since the fall of the former government on December 8, 2024.", "2025-12-23",
+    )
+    assert all(day != "2024-12-08" for _status, day, _who in found), found
