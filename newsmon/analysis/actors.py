@@ -155,6 +155,9 @@ def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token
     doc = ent.doc
     if ent.end >= len(doc) or doc[ent.end].text != ",":
         return None, []
+    if ent.end + 1 < len(doc) and doc[ent.end + 1].lower_ in ("and", "or"):
+        # "X, and Russian Ambassador Y": the next item of a list, not X's title.
+        return None, []
     tokens: list[Token] = []
     index = ent.end + 1
     while index < ent.sent.end and len(tokens) < max_tokens:
@@ -163,6 +166,9 @@ def _title_after(ent: Span, max_tokens: int = 8) -> tuple[str | None, list[Token
             break
         if token.pos_ in ("VERB", "AUX"):
             break
+        if token.ent_type_ == "PERSON":
+            # "X, Russian Deputy Foreign Minister Y, ...": the title of the next name in a list.
+            return None, []
         tokens.append(token)
         index += 1
     return _affiliation(tokens), tokens

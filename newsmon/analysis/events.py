@@ -557,6 +557,15 @@ def _excluded_clause_chars(sent: Span, region: set[int]) -> list[tuple[int, int]
     return ranges
 
 
+def _definite_meeting(trigger: Token) -> bool:
+    """Return True for "the meeting" / "the talks" as the subject of its clause ("The meeting
+    was attended by ..."): the meeting the article already reported, not a new one."""
+    return (
+        trigger.pos_ == "NOUN" and trigger.dep_ in ("nsubj", "nsubjpass")
+        and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in trigger.children)
+    )
+
+
 def _event_at(
     doc: Doc,
     trigger: Token,
@@ -606,7 +615,7 @@ def _event_at(
     if ref is not None and ref.value is not None:
         when, precision, source = (
             _forward_if_planned(ref, status, published), ref.precision, "text")
-    elif any(r.relation == "anaphoric" for r in refs):
+    elif any(r.relation == "anaphoric" for r in refs) or _definite_meeting(trigger):
         when, precision, source = None, None, "anaphoric"
     elif status == "occurred":
         when, precision, source = None, None, "published"

@@ -182,6 +182,10 @@ def merge(a: EventMention, b: EventMention) -> EventMention:
 LEAD_SENTENCES = 3
 
 
+# How many sentences back "the meeting" may point to the meeting it means.
+DEFINITE_REACH = 3
+
+
 def consolidate(mentions: list[EventMention], published: date | None) -> list[EventMention]:
     """Return one event per real-world event of an article, in order of first report.
 
@@ -209,6 +213,11 @@ def consolidate(mentions: list[EventMention], published: date | None) -> list[Ev
             i for i, e in enumerate(events)
             if e.sentence < mention.sentence
             and participants_overlap_any(e.participants, mention.participants)
+        ] or [
+            # "The meeting was attended by [others]": the meeting reported just before it.
+            i for i, e in enumerate(events)
+            if mention.sentence - DEFINITE_REACH <= e.sentence < mention.sentence
+            and e.type == mention.type == "meeting" and e.date is not None
         ]
         if earlier:
             i = max(earlier, key=lambda k: events[k].sentence)

@@ -217,3 +217,19 @@ def test_a_time_in_a_since_phrase_does_not_date_the_event(nlp, watchlist) -> Non
         "since the fall of the former government on December 8, 2024.", "2025-12-23",
     )
     assert all(day != "2024-12-08" for _status, day, _who in found), found
+
+
+def test_the_meeting_attended_by_others_is_the_meeting_already_reported(nlp, watchlist) -> None:  # type: ignore[no-untyped-def]
+    # "The meeting was attended by" lists more people at the meeting the article reported,
+    # and the next name's title in the list is not the one before it ("X, Russian Y").
+    text = ("Syrian President Bashar al-Assad received Russian Deputy Prime Minister Yury Borisov "
+            "in Damascus on Tuesday. The two reviewed the economic agreements signed last year. "
+            "The meeting was attended by Foreign Minister Walid al-Muallem, Assistant Foreign "
+            "Minister Ayman Soussan, Russian Deputy Foreign Minister Mikhail Bogdanov and the "
+            "Russian ambassador.")
+    found = meetings(nlp, watchlist, text, "2019-12-17")
+    assert len(found) == 1, found
+    [(status, day, who)] = found
+    assert (status, day) == ("occurred", "2019-12-17")
+    assert {"yury-borisov", "bashar-al-assad", "mikhail-bogdanov"} <= who
+    assert not any(actor.startswith("inferred:RUS") for actor in who), who
