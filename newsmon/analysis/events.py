@@ -8,6 +8,15 @@ from datetime import date, timedelta
 
 from spacy.tokens import Doc, Span, Token
 
+from newsmon.analysis.clauses import (
+    SUBJECTS,
+    borrowed_subject,
+    clause_root,
+    is_flat,
+    lemma_of,
+    starts_clause,
+    trigger_region,
+)
 from newsmon.analysis.dates import TimeRef, find_time_refs
 from newsmon.analysis.vocab import (
     CANCEL_CUES,
@@ -28,8 +37,6 @@ from newsmon.models import EventMention, Mention, Participant
 _PARTICIPANT_KINDS = ("person", "office", "group")
 _PLACE_KINDS = ("capital", "place", "country")
 _PLACE_PREPOSITIONS = ("in", "to", "at", "from")
-# Clause links that start a separate statement: what is said in a quote is not the meeting.
-_SEPARATE_CLAUSES = ("ccomp", "parataxis", "relcl", "advcl", "acl", "conj")
 _PRONOUNS = ("he", "she", "him", "her")
 # Where the received or hosted person hangs: "received on Tuesday Russian Defense Minister
 # Sergei Shoigu" leaves the parser an adverbial or attribute, not always an object.
@@ -42,11 +49,6 @@ SPEECH_VERBS = frozenset(["say", "tell", "announce", "state", "report", "confirm
                           "declare", "stress", "explain", "disclose", "reveal"])
 # A time after these words is a starting point or a comparison, not when the event happened.
 _NOT_EVENT_TIME = ("since", "until", "till", "before")
-
-
-def _lemma(token: Token) -> str:
-    """Return the token's lower-case lemma (its lower-case text when no lemma is set)."""
-    return (token.lemma_ or token.lower_).lower()
 
 
 def _is_phone_sentence(sent: Span) -> bool:
@@ -64,12 +66,12 @@ def _person_like(token: Token) -> bool:
 
 def _trigger_kind(token: Token, phone: bool) -> str | None:
     """Return meeting, call or visit when the token can report such an event."""
-    lemma = _lemma(token)
+    lemma = lemma_of(token)
     children = list(token.children)
     kind: str | None = None
     if token.pos_ == "VERB":
         if lemma == "hold":
-            if any(_lemma(c) in HOLD_OBJECTS or c.lower_ in HOLD_OBJECTS for c in children):
+            if any(lemma_of(c) in HOLD_OBJECTS or c.lower_ in HOLD_OBJECTS for c in children):
                 kind = "meeting"
         elif lemma in PERSON_OBJECT_VERBS:
             if any(c.dep_ in _OBJECT_DEPS and _person_like(c) for c in children):
@@ -81,7 +83,7 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
         elif lemma == "meet":
             kind = "meeting"
         elif lemma in ("hand", "deliver", "present") and any(
-                c.dep_ == "dobj" and _lemma(c) in ("message", "letter") for c in children) and any(
+                c.dep_ == "dobj" and lemma_of(c) in ("message", "letter") for c in children) and any(
                 c.dep_ in ("prep", "dative") and c.lower_ == "to" for c in children):
             # "handed a message from Putin to Assad": an envoy who hands a letter to someone
             # meets him (the sender is no participant: PRINCIPAL_NOUNS).
@@ -113,133 +115,15 @@ def _trigger_kind(token: Token, phone: bool) -> str | None:
     return kind
 
 
-def _clause_root(token: Token) -> Token:
-    """Return the nearest verb at or above the token (the clause the trigger belongs to).
-
-    Tokens are compared by index: spaCy makes a new Token object on every access.
-    """
-    current = token
-    while current.pos_ not in ("VERB", "AUX") and current.head.i != current.i:
-        current = current.head
-    return current
-
-
-def _starts_clause(token: Token) -> bool:
-    """Return True when the token heads an embedded clause ("conj" only between verbs)."""
-    if token.dep_ == "conj":
-        return token.pos_ in ("VERB", "AUX")
-    return token.dep_ in _SEPARATE_CLAUSES
-
-
-def _is_flat(doc: Doc) -> bool:
-    """Return True for text without capitals (social posts), where parses are unreliable."""
-    letters = [c for c in doc.text[:2000] if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) < 0.01 * len(letters)
-
-
-def _region(trigger: Token) -> set[int]:
-    """Return token indices that can be participants of the trigger's event.
-
-    The trigger's clause, minus every embedded clause that does not contain the trigger: in
-    "X, who met Y last year, said Z" the meeting is X-Y, and Z is only said. A relative clause
-    also reaches the noun it describes ("Assad, who met Putin ...").
-    """
-    root = _clause_root(trigger)
-    excluded: set[int] = set()
-    for token in root.subtree:
-        if token.i == root.i or not _starts_clause(token):
-            continue
-        if trigger not in token.subtree:
-            excluded.update(t.i for t in token.subtree)
-    region = {t.i for t in root.subtree} - excluded
-    if root.dep_ == "xcomp":
-        # "X asked Russia to stand by Syria during talks with Y": an infinitive clause shares
-        # the subject of the verb that governs it.
-        region.update(
-            t.i for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree
-        )
-    if root.dep_ in ("relcl", "acl") and root.head.i != root.i:
-        head = root.head
-        region.update(t.i for t in head.lefts if t.dep_ in ("compound", "amod"))
-        region.add(head.i)
-        # "Shoigu and Assad, who last met in June 2016": the clause describes every conjunct.
-        for noun in _conjuncts(head):
-            region.update(t.i for t in noun.subtree if not _starts_clause(t) or t.i == noun.i)
-    region.update(_borrowed_subject(root))
-    return region - _principal_tokens(root)
-
-
-# Nouns whose "of X" / "X's" names who sent someone, not who met: "on the orders of Putin",
-# "at the invitation of", "on behalf of", "delivered Putin's message", "Putin's envoy".
-PRINCIPAL_NOUNS = frozenset(["instruction", "instructions", "order", "orders", "behalf",
-                             "request", "invitation", "initiative", "message", "letter",
-                             "direction", "directive", "mandate", "envoy", "representative",
-                             "greetings", "congratulations"])
-
-
-def _principal_tokens(root: Token) -> set[int]:
-    """Return the tokens of the senders in a clause: the "of X" or "X's" of PRINCIPAL_NOUNS."""
-    found: set[int] = set()
-    for noun in root.subtree:
-        if noun.lower_ not in PRINCIPAL_NOUNS:
-            continue
-        if noun.dep_ == "dobj":
-            # "handed a message from Putin to Assad": the sender hangs on the verb.
-            found.update(t.i for c in noun.head.children
-                         if c.dep_ == "prep" and c.lower_ == "from" for t in c.subtree)
-        for child in noun.children:
-            # "a message from President Putin" names its sender as "of" does.
-            if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ in ("of", "from"):
-                found.update(t.i for t in child.subtree)
-    return found
-
-
-def _conjuncts(noun: Token) -> list[Token]:
-    """Return the nouns coordinated with this one ("Shoigu and Assad"), the noun included."""
-    first = noun
-    while first.dep_ == "conj" and first.head.i != first.i:
-        first = first.head
-    return [first, *first.conjuncts]
-
-
-_SUBJECTS = ("nsubj", "nsubjpass")
-# Clauses that take their subject from the clause they hang on: participles and gerunds
-# ("holding talks with ...", "Receiving the Syrian president, Putin said", "after meeting
-# Assad"), a second verb of one subject ("arrived in Damascus and met Assad").
-_SUBJECTLESS_LINKS = ("advcl", "pcomp", "acl", "conj", "xcomp", "pobj")
-
-
-def _borrowed_subject(root: Token) -> set[int]:
-    """Return the token indices of the subject a subjectless clause shares with its governor."""
-    current = root
-    for _ in range(4):  # a few links up at most: "after meeting" hangs on a prep of "said"
-        if any(c.dep_ in _SUBJECTS for c in current.children):
-            return set() if current.i == root.i else _subject_tokens(current)
-        if current.dep_ not in (*_SUBJECTLESS_LINKS, "prep") or current.head.i == current.i:
-            return set()
-        current = current.head
-    return set()
-
-
-def _subject_tokens(verb: Token) -> set[int]:
-    """Return the tokens of a verb's subject phrase, without its embedded clauses."""
-    found: set[int] = set()
-    for subject in (c for c in verb.children if c.dep_ in _SUBJECTS):
-        skipped = {t.i for c in subject.subtree if _starts_clause(c) and c.i != subject.i
-                   for t in c.subtree}
-        found.update(t.i for t in subject.subtree if t.i not in skipped)
-    return found
-
-
 def _status(trigger: Token, refs: list[TimeRef]) -> str:
     """Return occurred, planned or cancelled for the event the trigger reports."""
-    root = _clause_root(trigger)
+    root = clause_root(trigger)
     near = [trigger, root, *trigger.children, *root.children]
-    lemmas = {_lemma(t) for t in near}
+    lemmas = {lemma_of(t) for t in near}
     # A negation cancels the event only on its own verb or a verb that carries it ("did not
     # take place", "was not held"): "X was not discussed at the meeting" reports the meeting.
     negated = [trigger, *trigger.children]
-    if root.i == trigger.i or _lemma(root) in SUPPORT_VERBS:
+    if root.i == trigger.i or lemma_of(root) in SUPPORT_VERBS:
         negated += [root, *root.children]
     if lemmas & CANCEL_CUES or any(t.dep_ == "neg" or t.lower_ in NEGATIONS for t in negated):
         return "cancelled"
@@ -251,27 +135,27 @@ def _status(trigger: Token, refs: list[TimeRef]) -> str:
         # plan (the auxiliary above, a future date below).
         return "planned" if any(r.relation == "future" for r in refs) else "occurred"
     # "the meeting was planned", "plans to meet", "is due to hold talks", "invited X to visit".
-    if _lemma(root) in GOVERNING_FUTURE and root.i != trigger.i:
+    if lemma_of(root) in GOVERNING_FUTURE and root.i != trigger.i:
         return "planned"
     governor = root.head
     # Only an infinitive hangs on a plan ("agreed to meet"); a finite clause is a report
     # ("talks were held; continued dialogue was agreed").
     infinitive = root.dep_ == "xcomp" or any(
         c.dep_ == "aux" and c.tag_ == "TO" for c in root.children)
-    if infinitive and _lemma(governor) in GOVERNING_FUTURE:
+    if infinitive and lemma_of(governor) in GOVERNING_FUTURE:
         return "planned"
     # A headline's "Lavrov to hold talks with Syrian counterpart": an infinitive on the
     # sentence's subject (parsed as its root verb with a subject, or as a clause on the noun).
     headline_infinitive = (
-        (root.dep_ == "ROOT" and any(c.dep_ in _SUBJECTS for c in root.children))
+        (root.dep_ == "ROOT" and any(c.dep_ in SUBJECTS for c in root.children))
         or (root.dep_ in ("relcl", "acl") and governor.dep_ == "ROOT"
             and governor.pos_ in ("PROPN", "NOUN"))
     )
     if infinitive and headline_infinitive:
         return "planned"
-    if governor.dep_ == "xcomp" and _lemma(governor.head) in GOVERNING_FUTURE:
+    if governor.dep_ == "xcomp" and lemma_of(governor.head) in GOVERNING_FUTURE:
         return "planned"
-    if _lemma(governor) in GOVERNING_FUTURE and governor.pos_ == "ADJ":
+    if lemma_of(governor) in GOVERNING_FUTURE and governor.pos_ == "ADJ":
         return "planned"
     if trigger.pos_ == "NOUN" and any(c.lower_ in PLANNED_MODIFIERS for c in trigger.children):
         return "planned"
@@ -309,8 +193,8 @@ def _event_time(
     own = [r for r in candidates if any(r.start <= c < r.end for c in region_chars)]
     if own:
         return min(own, key=lambda r: abs(r.start - trigger.idx))
-    root = _clause_root(trigger)
-    if _starts_clause(root) and not (root.dep_ == "ccomp" and _lemma(root.head) in SPEECH_VERBS):
+    root = clause_root(trigger)
+    if starts_clause(root) and not (root.dep_ == "ccomp" and lemma_of(root.head) in SPEECH_VERBS):
         # An embedded clause without its own time does not take the main clause's: in "met X
         # on Wednesday, a day after Y received them" Y's meeting is not on Wednesday.
         return _shifted_from_main(doc, root, candidates)
@@ -343,7 +227,7 @@ def _shifted_from_main(doc: Doc, clause: Token, refs: list[TimeRef]) -> TimeRef 
     marker = next((c for c in clause.children if c.lower_ in ("after", "before")), None)
     if marker is None:
         return None
-    unit = next((c for c in marker.children if _lemma(c) == "day"), None)
+    unit = next((c for c in marker.children if lemma_of(c) == "day"), None)
     if unit is None or not refs:
         return None
     count = next(
@@ -461,7 +345,7 @@ def _visitor_tokens(trigger: Token) -> set[int]:
             for g in c.children
         ]
         # "X paid a visit", "during a visit to Moscow, X said": the governing verb's subject.
-        verb = _clause_root(trigger)
+        verb = clause_root(trigger)
         if verb.i != trigger.i and trigger.dep_ in ("dobj", "pobj"):
             holders += [c for c in verb.children if c.dep_ == "nsubj"]
     return {t.i for holder in holders for t in holder.subtree}
@@ -475,7 +359,7 @@ def _pronoun_antecedents(
     The nearest earlier named person, of the side the rest of the clause lacks: "Lavrov recalled
     that he had met al-Shaibani" makes "he" Lavrov.
     """
-    root = _clause_root(trigger)
+    root = clause_root(trigger)
     pronouns = [
         t for t in (*trigger.children, *root.children)
         if t.lower_ in _PRONOUNS and t.dep_ in ("nsubj", "nsubjpass", "dobj", "pobj")
@@ -484,7 +368,7 @@ def _pronoun_antecedents(
     # "his talks with the Syrian president": the possessor holds the talks.
     pronouns += [c for c in trigger.children if c.dep_ == "poss" and c.lower_ in ("his", "her")]
     # "He visited Damascus and held a meeting with Assad": a subject the clause borrows.
-    pronouns += [doc[i] for i in sorted(_borrowed_subject(root))
+    pronouns += [doc[i] for i in sorted(borrowed_subject(root))
                  if doc[i].lower_ in _PRONOUNS and doc[i] not in pronouns]
     found: list[Mention] = []
     for pronoun in pronouns:
@@ -551,17 +435,18 @@ def _excluded_clause_chars(sent: Span, region: set[int]) -> list[tuple[int, int]
     """Return the character ranges of the sentence's clauses outside the trigger's region."""
     ranges = []
     for token in sent:
-        if _starts_clause(token) and token.i not in region:
+        if starts_clause(token) and token.i not in region:
             sub = list(token.subtree)
             ranges.append((sub[0].idx, sub[-1].idx + len(sub[-1])))
     return ranges
 
 
 def _definite_meeting(trigger: Token) -> bool:
-    """Return True for "the meeting" / "the talks" as the subject of its clause ("The meeting
-    was attended by ..."): the meeting the article already reported, not a new one."""
+    """Return True for "the meeting was attended by ..." / "the talks were joined by ...": more
+    people at the meeting the article already reported, not a new one."""
     return (
         trigger.pos_ == "NOUN" and trigger.dep_ in ("nsubj", "nsubjpass")
+        and lemma_of(trigger.head) in ("attend", "join")
         and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in trigger.children)
     )
 
@@ -580,7 +465,7 @@ def _event_at(
     """Return the event a trigger reports, or None when both sides are not involved."""
     # Lower-case posts parse badly ("and expatriates" becomes a verb): their clause is the
     # whole sentence, which is short anyway.
-    region = {t.i for t in sent} if _is_flat(doc) else _region(trigger)
+    region = {t.i for t in sent} if is_flat(doc) else trigger_region(trigger)
     in_region = [m for m in context if m.sentence == index and _span_tokens(doc, m) & region]
     in_region += _pronoun_antecedents(doc, trigger, region, context)
     people = _participants(in_region)
