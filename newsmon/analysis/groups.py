@@ -7,6 +7,7 @@ Youth Party": each stands for its side in a meeting when no member is named, wit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -32,6 +33,9 @@ _HEAD_NOUNS = frozenset(
     ["leader", "head", "chairman", "chairwoman", "co-chair", "secretary", "commander", "chief",
      "founder", "coordinator"]
 )
+_GROUP_WORD_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(_GROUP_NOUNS | _HEAD_NOUNS)) + r")\b", re.IGNORECASE)
+_ANAPHORA_RE = re.compile(r"\b(?:" + "|".join(sorted(_ANAPHORA_NOUNS)) + r")\b", re.IGNORECASE)
 # What may stand before the noun within its phrase: "a Syrian public and political delegation".
 _MODIFIER_POS = frozenset(["ADJ", "NOUN", "PART", "PROPN", "CCONJ"])
 _MAX_BACK = 5
@@ -216,6 +220,8 @@ def resolve_groups(
     doc: Doc, mentions: list[Mention], watchlist: Watchlist, when: date | None
 ) -> list[Mention]:
     """Return the group mentions of the document, one per side a group phrase names."""
+    if not _GROUP_WORD_RE.search(doc.text):
+        return []  # most texts name no group: skip the walk over every token
     index = {sent.start: i for i, sent in enumerate(doc.sents)}
     taken = {m.start for m in mentions if m.kind in ("person", "office")}
     out: list[Mention] = []
@@ -278,6 +284,8 @@ def resolve_group_anaphora(
     """Return group mentions for "the delegation" (the last group named before it) and "his
     delegation" (the group of the last person named before it)."""
     out: list[Mention] = []
+    if not _ANAPHORA_RE.search(doc.text):
+        return out
     index = {sent.start: i for i, sent in enumerate(doc.sents)}
     taken = {m.start for m in mentions}
     for token in doc:

@@ -223,14 +223,31 @@ class Watchlist(_Frozen):
         return {f"{side.key}:{body.name}": body
                 for side in self.sides for body in (*side.institutions, *side.groups)}
 
+    @cached_property
+    def _persons_by_name(self) -> dict[str, list[tuple[str, Person]]]:
+        """Return folded name or alias -> (side, person) of everyone it names."""
+        index: dict[str, list[tuple[str, Person]]] = {}
+        for side_key, person in self.persons.values():
+            for alias in dict.fromkeys(_fold(a) for a in (person.name, *person.aliases)):
+                index.setdefault(alias, []).append((side_key, person))
+        return index
+
     def persons_named(self, text: str) -> list[tuple[str, Person]]:
         """Return (side, person) for every person whose name or alias equals text (any case)."""
-        wanted = _fold(text)
-        return [
-            (side_key, person)
-            for side_key, person in self.persons.values()
-            if any(_fold(alias) == wanted for alias in (person.name, *person.aliases))
-        ]
+        # An index, not a scan: every entity of every article asks (issue 16 doubled the list).
+        return list(self._persons_by_name.get(_fold(text), ()))
+
+    @cached_property
+    def _roles_by_office(self) -> dict[tuple[str, str], list[tuple[Person, Role]]]:
+        """Return (side, canonical office) -> (person, role) of every office role."""
+        index: dict[tuple[str, str], list[tuple[Person, Role]]] = {}
+        for side in self.sides:
+            for person in side.persons:
+                for role in person.roles:
+                    if role.level != "former":
+                        key = (side.key, canonical_office(role.office))
+                        index.setdefault(key, []).append((person, role))
+        return index
 
     def body_head(self, side_key: str, body: Institution, when: date | None) -> Person | None:
         """Return the one person of that side who leads the body at the date, if exactly one
@@ -251,14 +268,9 @@ class Watchlist(_Frozen):
         """Return the person of that side holding an office at a date, if exactly one does."""
         if when is None:
             return None
-        wanted = canonical_office(office)
-        holders = [
-            person
-            for person in self.side(side_key).persons
-            for role in person.roles
-            if role.level != "former" and canonical_office(role.office) == wanted
-            and role.holds_at(when)
-        ]
+        holders = [person for person, role in
+                   self._roles_by_office.get((side_key, canonical_office(office)), ())
+                   if role.holds_at(when)]
         unique = {person.id: person for person in holders}
         return next(iter(unique.values())) if len(unique) == 1 else None
 
