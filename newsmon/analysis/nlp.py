@@ -5,14 +5,18 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import wraps
+from typing import TypeVar
 
 import spacy
 from spacy.language import Language
 
 from newsmon.analysis.watchlist import Watchlist, _fold
 from newsmon.settings import ConfigError
+
+T = TypeVar("T")
 
 RULER_NAME = "watchlist_ruler"
 _LABEL_BY_KIND = {
@@ -83,7 +87,31 @@ class PrefilterResult:
         return len(self.hits) == 2 and all(count > 0 for count in self.hits.values())
 
 
-@lru_cache(maxsize=16)
+def _per_watchlist(build: Callable[[Watchlist], T]) -> Callable[[Watchlist], T]:
+    """Return build cached per watchlist object, by identity.
+
+    Not functools.lru_cache: a frozen pydantic model hashes and compares by value, so every
+    lookup walked the whole watchlist, and an equal copy loaded elsewhere made each hit a deep
+    comparison (the prefilter test took 167 s in the suite, 15 s alone).
+    """
+    cache: dict[int, tuple[Watchlist, T]] = {}
+
+    @wraps(build)
+    def cached(watchlist: Watchlist) -> T:
+        hit = cache.get(id(watchlist))
+        if hit is None or hit[0] is not watchlist:
+            if len(cache) >= _CACHED_WATCHLISTS:
+                cache.clear()
+            hit = cache[id(watchlist)] = (watchlist, build(watchlist))
+        return hit[1]
+
+    return cached
+
+
+_CACHED_WATCHLISTS = 16
+
+
+@_per_watchlist
 def _term_regex(watchlist: Watchlist) -> tuple[re.Pattern[str], dict[str, str]]:
     """Return one word-bounded, case-insensitive regex of all terms and a term -> side map."""
     side_of: dict[str, str] = {}
@@ -137,7 +165,7 @@ def prefilter(text: str, watchlist: Watchlist, url: str | None = None) -> Prefil
 _WORD = re.compile(r"\w+")
 
 
-@lru_cache(maxsize=16)
+@_per_watchlist
 def _term_words(
     watchlist: Watchlist,
 ) -> tuple[dict[str, list[tuple[str, frozenset[str]]]], frozenset[str]]:
