@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
@@ -17,7 +18,7 @@ from newsmon.analysis.vocab import (
     canonical_office,
     kind_of_words,
 )
-from newsmon.analysis.watchlist import LEVEL_RANK, Person, Watchlist, _fold
+from newsmon.analysis.watchlist import LEVEL_RANK, Institution, Person, Watchlist, _fold
 from newsmon.models import Mention
 
 _ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT")
@@ -189,15 +190,24 @@ def _role_from_tokens(tokens: list[Token]) -> tuple[str | None, str | None]:
     return canonical_office(phrase) if phrase else None, level
 
 
+def listed_body(
+    tokens: Iterable[Token], watchlist: Watchlist, when: date | None
+) -> tuple[str, Institution] | None:
+    """Return (side, body) of the first listed body outside the state the tokens name."""
+    for token in tokens:
+        if token.ent_id_.startswith("institution|"):
+            key = token.ent_id_.split("|", 2)[2]
+            body = watchlist.bodies.get(key)
+            if body is not None and body.kind_at(when) != "state":
+                return key.split(":", 1)[0], body
+    return None
+
+
 def described_kind(tokens: list[Token], watchlist: Watchlist, when: date | None) -> str | None:
     """Return the actor kind a title or description names: a listed body's kind at the date
     ("head of the High Negotiations Committee"), else its kind words, else None."""
-    for token in tokens:
-        if token.ent_id_.startswith("institution|"):
-            body = watchlist.bodies.get(token.ent_id_.split("|", 2)[2])
-            if body is not None and body.kind_at(when) != "state":
-                return body.kind_at(when)
-    return kind_of_words([t.lower_ for t in tokens])
+    found = listed_body(tokens, watchlist, when)
+    return found[1].kind_at(when) if found else kind_of_words([t.lower_ for t in tokens])
 
 
 def _nonstate_title(tokens: list[Token]) -> tuple[str | None, str | None]:

@@ -14,9 +14,9 @@ from datetime import date
 
 from spacy.tokens import Doc, Token
 
-from newsmon.analysis.actors import described_kind, side_of_token, slug
+from newsmon.analysis.actors import described_kind, listed_body, side_of_token, slug
 from newsmon.analysis.watchlist import Institution, Watchlist, _fold
-from newsmon.models import Mention
+from newsmon.models import KIND_LABELS, Mention
 
 # Nouns of several people who speak for a side or a body.
 _GROUP_NOUNS = frozenset(
@@ -40,10 +40,6 @@ _ANAPHORA_RE = re.compile(r"\b(?:" + "|".join(sorted(_ANAPHORA_NOUNS)) + r")\b",
 _MODIFIER_POS = frozenset(["ADJ", "NOUN", "PART", "PROPN", "CCONJ"])
 _MAX_BACK = 5
 _MAX_FORWARD = 8
-_KIND_LABELS = {
-    "parliament": "parliament", "party": "party", "opposition": "opposition",
-    "armed_group": "armed group", "civic": "civic", "former": "former officials'",
-}
 
 
 @dataclass(frozen=True)
@@ -128,14 +124,11 @@ def _sides(phrase: _Phrase) -> list[str]:
     return sides_in(phrase.after)
 
 
-def _body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Institution | None:
-    """Return the listed body outside the state the phrase names, if any."""
-    for token in phrase.tokens:
-        if token.ent_id_.startswith("institution|"):
-            body = watchlist.bodies.get(token.ent_id_.split("|", 2)[2])
-            if body is not None and body.kind_at(when) != "state":
-                return body
-    return _cut_body(phrase, watchlist, when)
+def _body(
+    phrase: _Phrase, watchlist: Watchlist, when: date | None
+) -> tuple[str, Institution] | None:
+    """Return (side, body) of the listed body outside the state the phrase names, if any."""
+    return listed_body(phrase.tokens, watchlist, when) or _cut_body(phrase, watchlist, when)
 
 
 # The fewest words of a body's name a text cut off mid-name must still give.
@@ -148,8 +141,10 @@ def _name_words(words: Iterable[str]) -> list[str]:
     return [w for w in words if w not in _NAME_FILLERS]
 
 
-def _cut_body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Institution | None:
-    """Return the body outside the state whose name a post cut off at a length limit ends
+def _cut_body(
+    phrase: _Phrase, watchlist: Watchlist, when: date | None
+) -> tuple[str, Institution] | None:
+    """Return (side, body) of the body outside the state whose name a post cut off at a length limit ends
     with ("... secretary-general of the syrian national youth" of the Syrian National Youth
     Party), when exactly one listed name starts that way; None otherwise.
 
@@ -168,7 +163,7 @@ def _cut_body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Insti
             end - phrase.after[0].i > _MAX_FORWARD + 2):
         return None  # the phrase does not run to the end of the text
     words = _name_words(t.lower_ for t in doc[phrase.after[0].i:end])
-    found = {}
+    found: dict[str, Institution] = {}
     for key, body in watchlist.bodies.items():
         if body.kind_at(when) == "state":
             continue
@@ -183,7 +178,10 @@ def _cut_body(phrase: _Phrase, watchlist: Watchlist, when: date | None) -> Insti
                         and (k > _MIN_CUT_WORDS or cut_short)):
                     found[key] = body
                     break
-    return next(iter(found.values())) if len(found) == 1 else None
+    if len(found) != 1:
+        return None
+    [(key, body)] = found.items()
+    return key.split(":", 1)[0], body
 
 
 def _group_mention(
@@ -206,7 +204,7 @@ def _group_mention(
     if noun.i + 2 < len(doc) and doc[noun.i + 1].text == "-" and doc[noun.i + 2].lower_ == "general":
         title = f"{title}-general"  # "secretary-general" is one title
     demonyms = watchlist.side(side).demonyms
-    owner = body.name if body else f"{demonyms[0] if demonyms else side} {_KIND_LABELS[kind]}"
+    owner = body.name if body else f"{demonyms[0] if demonyms else side} {KIND_LABELS[kind]}"
     name = f"{title} of the {owner}" if head else f"{owner} {title}"
     description = " ".join(t.text for t in phrase.tokens if t.lower_ not in ("a", "an"))
     return Mention(
@@ -230,14 +228,13 @@ def resolve_groups(
         if word not in _GROUP_NOUNS and word not in _HEAD_NOUNS or token.idx in taken:
             continue
         phrase = _phrase_at(doc, token)
-        body = _body(phrase, watchlist, when)
+        body_side, body = _body(phrase, watchlist, when) or (None, None)
         kind = (body.kind_at(when) if body else None) or described_kind(
             list(phrase.tokens), watchlist, when) or "state"
         if word in _HEAD_NOUNS and (kind == "state" or phrase.named):
             continue  # an office of the state is resolved to its holder; a named head is himself
         if word == "leadership" and kind == "state":
             continue  # "the Syrian leadership" is the president, whom the text names or not
-        body_side = _body_side(body, watchlist)
         head = _head_of_body(phrase, body, body_side, watchlist, when)
         if head is not None:
             out.append(replace(head, sentence=index[token.sent.start]))
@@ -268,14 +265,6 @@ def _head_of_body(
     noun = phrase.noun
     return Mention(0, noun.idx, noun.idx + len(noun), noun.text, "PERSON", person.id,
                    person.name, side, "office", role.office, role.level, True, role.kind)
-
-
-def _body_side(body: Institution | None, watchlist: Watchlist) -> str | None:
-    """Return the side that lists the body, None for none."""
-    if body is None:
-        return None
-    return next((s.key for s in watchlist.sides if body in s.groups or body in s.institutions),
-                None)
 
 
 def resolve_group_anaphora(

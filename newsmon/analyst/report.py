@@ -27,12 +27,11 @@ LEVEL_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("other", "Other officials", "#999999"),
 )
 # Actor kinds for the second chart and the filter (issue 16), in newsmon.models.KINDS order.
+_KIND_COLOURS = {"state": "#0072B2", "parliament": "#56B4E9", "party": "#CC79A7",
+                 "opposition": "#E69F00", "armed_group": "#D55E00", "civic": "#009E73",
+                 "former": "#999999"}
 KIND_GROUPS: tuple[tuple[str, str, str], ...] = tuple(
-    (kind, label, colour) for (kind, label), colour in zip(
-        ((k, "State" if k == "state" else KIND_LABELS[k].capitalize()) for k in KINDS),
-        ("#0072B2", "#56B4E9", "#CC79A7", "#E69F00", "#D55E00", "#009E73", "#999999"),
-        strict=True,
-    )
+    (kind, KIND_LABELS[kind].capitalize(), _KIND_COLOURS[kind]) for kind in KINDS
 )
 _GROUP_OF_LEVEL = {
     "head_of_state": "head_of_state", "head_of_government": "head_of_government",
